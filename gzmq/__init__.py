@@ -1,0 +1,107 @@
+"""gzmq: ZeroMQ for gevent.
+
+Typed socket classes whose blocking-looking ``send()`` / ``recv()`` block
+only the calling greenlet.  ``gzmq.context`` is the default context.
+"""
+
+from gzmq.context import (
+    EXIT_GRACE,
+    Context,
+    KeyPair,
+    capability,
+    curve_keypair,
+    default_context,
+    version,
+)
+from gzmq.errors import (
+    Again,
+    GzmqWarning,
+    InvalidThreadUseError,
+    LateOptionWarning,
+    NotSupportedError,
+    ObserverModeError,
+    OptionValueError,
+    ReadOnlyOptionError,
+    SocketClosedError,
+    UnknownOptionError,
+    WriteOnlyOptionError,
+    ZMQError,
+)
+from gzmq.interfaces import IContext, IObserver, IProxy, IReadable, ISocket, IWritable
+from gzmq.options import Access, Option, options
+from gzmq.socket import Readable, Socket, Writable
+from gzmq.sockets import (
+    Dealer,
+    Pair,
+    Publisher,
+    Pull,
+    Push,
+    Reply,
+    Request,
+    Router,
+    Stream,
+    Subscriber,
+    XPublisher,
+    XSubscriber,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "version",
+    "capability",
+    "context",
+    "default_context",
+    "EXIT_GRACE",
+    "Context",
+    "KeyPair",
+    "curve_keypair",
+    "Access",
+    "Option",
+    "options",
+    "Socket",
+    "Readable",
+    "Writable",
+    "Pair",
+    "Publisher",
+    "Subscriber",
+    "Request",
+    "Reply",
+    "Dealer",
+    "Router",
+    "Pull",
+    "Push",
+    "XPublisher",
+    "XSubscriber",
+    "Stream",
+    "IReadable",
+    "IWritable",
+    "ISocket",
+    "IObserver",
+    "IProxy",
+    "IContext",
+    "ZMQError",
+    "Again",
+    "SocketClosedError",
+    "UnknownOptionError",
+    "ReadOnlyOptionError",
+    "WriteOnlyOptionError",
+    "OptionValueError",
+    "ObserverModeError",
+    "NotSupportedError",
+    "InvalidThreadUseError",
+    "GzmqWarning",
+    "LateOptionWarning",
+]
+
+# ``gzmq.context`` is the default Context, not the submodule of that name:
+# the submodule stays importable as ``gzmq.context`` through sys.modules.
+del context  # type: ignore[name-defined]  # noqa: F821 - bound by the submodule import
+
+
+def __getattr__(name: str) -> Context:
+    """``gzmq.context``: the default context, made on first use (and after fork)."""
+    if name == "context":
+        return default_context()
+    raise AttributeError(f"module 'gzmq' has no attribute {name!r}")

@@ -1,0 +1,501 @@
+"""The cooperative core: one :class:`Waiting` per libzmq socket.
+
+Every libzmq call is made with ``DONTWAIT``.  A call that can complete now
+completes now, without a switch to the hub.  A call that gets ``EAGAIN``
+parks the calling greenlet in a FIFO queue for its direction (send or
+receive) and retries when woken.
+
+ZMQ_FD is edge-triggered: any libzmq call on the socket may consume the edge
+that a parked greenlet is waiting for.  So after every operation that may
+have done so, if anyone waits, ZMQ_EVENTS is read again and the head of the
+ready direction is woken; and when the io watcher fires, ZMQ_EVENTS is read
+(which re-arms the edge) whether or not anyone is woken.  The watcher runs
+only while somebody waits, so an idle socket costs the hub nothing and a
+forgotten socket can be garbage collected.
+
+Only the head of a queue attempts its operation: waiters are served first
+come, first served, and each gets one whole message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gevent
+import zmq
+from gevent import Timeout, get_hub
+from greenlet import getcurrent
+from zmq.backend import Socket as _BackendSocket
+
+from gzmq import _native
+from gzmq.errors import InvalidThreadUseError, SocketClosedError
+
+__all__ = ["Waiting", "FAIRNESS_LIMIT", "Frames"]
+
+#: Consecutive immediate completions on one socket before the next call
+#: yields to the hub once (zeromq.js uses the same bound).
+FAIRNESS_LIMIT = 512
+
+Frames = Sequence[Any]
+
+# Plain ints on the hot path, not pyzmq's IntFlag members.
+_DONTWAIT = int(zmq.DONTWAIT)
+_SNDMORE = int(zmq.SNDMORE)
+_POLLIN = int(zmq.POLLIN)
+_POLLOUT = int(zmq.POLLOUT)
+_EVENTS = int(zmq.EVENTS)
+_RCVMORE = int(zmq.RCVMORE)
+_ENOTSOCK = int(zmq.ENOTSOCK)
+_ETERM = int(zmq.ETERM)
+_READ = 1  # libev EV_READ
+
+_Again = zmq.Again
+_ZMQError = zmq.ZMQError
+_send = _BackendSocket.send
+_recv = _BackendSocket.recv
+_get = _BackendSocket.get
+_get_ident = threading.get_ident
+_getsockopt_int = _native.getsockopt_int
+
+#: Every live Waiting, so that a forked child can disown them all.
+_live: weakref.WeakSet[Waiting] = weakref.WeakSet()
+
+
+class _Parked:
+    """One greenlet parked in a send or receive queue."""
+
+    __slots__ = ("glet", "woken")
+
+    def __init__(self) -> None:
+        self.glet: Any = None
+        self.woken = False
+
+    def resume(self) -> None:
+        """Switch back into the parked greenlet, if it is still parked."""
+        glet = self.glet
+        if glet is not None:
+            glet.switch()
+
+
+class Waiting:
+    """Cooperative send/receive on one pyzmq socket, for any number of greenlets.
+
+    Native sockets and ``gzmq.green`` sockets both hold one.  The object is
+    owned by the thread (and the gevent hub) that made it.
+    """
+
+    __slots__ = (
+        "socket",
+        "hub",
+        "owner",
+        "pid",
+        "readers",
+        "writers",
+        "streak",
+        "closed",
+        "receive_timeout",
+        "send_timeout",
+        "_watcher",
+        "_watching",
+        "_handle",
+        "__weakref__",
+    )
+
+    def __init__(self, socket: zmq.Socket[Any]) -> None:
+        self.socket = socket
+        self.hub = get_hub()
+        self.owner = _get_ident()
+        self.pid = os.getpid()
+        self.readers: deque[_Parked] = deque()
+        self.writers: deque[_Parked] = deque()
+        self.streak = 0
+        self.closed = False
+        #: Milliseconds, as libzmq's RCVTIMEO/SNDTIMEO: -1 forever, 0 once.
+        self.receive_timeout = -1
+        self.send_timeout = -1
+        self._watcher: Any = None
+        self._watching = False
+        self._handle = socket.underlying
+        _live.add(self)
+
+    # -- readiness ------------------------------------------------------------
+
+    def events(self) -> int:
+        """Read ZMQ_EVENTS (this also re-arms the ZMQ_FD edge)."""
+        socket = self.socket
+        if socket._closed:
+            raise SocketClosedError()
+        if _getsockopt_int is not None:
+            value = _getsockopt_int(self._handle, _EVENTS)
+            if value >= 0:
+                return value
+        return int(_get(socket, _EVENTS))
+
+    def has_more(self) -> bool:
+        """Whether the frame just received has more frames after it."""
+        if _getsockopt_int is not None:
+            value = _getsockopt_int(self._handle, _RCVMORE)
+            if value >= 0:
+                return value != 0
+        return bool(_get(self.socket, _RCVMORE))
+
+    def refresh(self) -> None:
+        """After an operation, wake the head waiter of each ready direction.
+
+        Call from a greenlet (not the hub) after any libzmq call on the socket
+        when somebody may be waiting: the call may have consumed the edge.
+        """
+        if self.closed:
+            return
+        try:
+            ev = self.events()
+        except _ZMQError:
+            ev = _POLLIN | _POLLOUT  # let the waiters meet the error themselves
+        run_callback = self.hub.loop.run_callback
+        if ev & _POLLIN and self.readers:
+            head = self.readers[0]
+            if not head.woken:
+                head.woken = True
+                run_callback(head.resume)
+        if ev & _POLLOUT and self.writers:
+            head = self.writers[0]
+            if not head.woken:
+                head.woken = True
+                run_callback(head.resume)
+
+    def _on_fd(self) -> None:
+        """The io watcher fired (in the hub): read EVENTS and wake who is ready."""
+        if self.closed:
+            self._stop_watching()
+            return
+        try:
+            ev = self.events()
+        except _ZMQError:
+            ev = _POLLIN | _POLLOUT
+        reader = writer = None
+        if ev & _POLLIN and self.readers and not self.readers[0].woken:
+            reader = self.readers[0]
+            reader.woken = True
+        if ev & _POLLOUT and self.writers and not self.writers[0].woken:
+            writer = self.writers[0]
+            writer.woken = True
+        if not self.readers and not self.writers:
+            self._stop_watching()
+        if writer is not None:
+            if reader is not None:
+                self.hub.loop.run_callback(writer.resume)
+            else:
+                writer.resume()
+        if reader is not None:
+            reader.resume()
+
+    def _start_watching(self) -> None:
+        if self._watcher is None:
+            fd = _get(self.socket, zmq.FD)
+            self._watcher = self.hub.loop.io(fd, _READ)
+        self._watcher.start(self._on_fd)
+        self._watching = True
+
+    def _stop_watching(self) -> None:
+        if self._watching:
+            self._watching = False
+            self._watcher.stop()
+
+    # -- checks ---------------------------------------------------------------
+
+    def check_owner(self) -> None:
+        """Raise unless the calling thread (and process) owns this socket."""
+        if _get_ident() != self.owner:
+            self.wrong_owner()
+
+    def wrong_owner(self) -> None:
+        """Raise the error for a call from a thread or process that is not the owner."""
+        if self.pid != os.getpid():
+            raise InvalidThreadUseError(
+                f"this socket belongs to process {self.pid} and cannot be used "
+                "after fork; create a new socket in the child"
+            )
+        raise InvalidThreadUseError(
+            "this socket belongs to another thread; gevent sockets are bound to the "
+            "hub of the thread that created them (create one socket per thread)"
+        )
+
+    def fail(self, error: zmq.ZMQError) -> None:
+        """Re-raise a libzmq error, as SocketClosedError if the socket was closed."""
+        if self.closed or error.errno == _ENOTSOCK:
+            raise SocketClosedError() from None
+        raise error
+
+    # -- waiting --------------------------------------------------------------
+
+    def _deadline_timer(self, timeout: float | None, option_ms: int) -> Timeout | None:
+        """The Timeout for one call, or None to wait forever; raise Again for 'try once'."""
+        if timeout is None:
+            if option_ms < 0:
+                return None
+            seconds = option_ms / 1000.0
+        else:
+            if timeout < 0 or math.isinf(timeout):
+                return None
+            seconds = float(timeout)
+        if seconds <= 0:
+            raise _Again()
+        return Timeout.start_new(seconds)
+
+    def _park(self, entry: _Parked) -> None:
+        """Block the calling greenlet until ``entry`` is resumed (or an exception)."""
+        if not self._watching:
+            self._start_watching()
+        entry.glet = getcurrent()
+        try:
+            self.hub.switch()
+        finally:
+            entry.glet = None
+
+    def _leave(self, queue: deque[_Parked], entry: _Parked) -> None:
+        """Take ``entry`` out of its queue and hand on any wake-up it held."""
+        if queue and queue[0] is entry:
+            queue.popleft()
+        else:
+            try:
+                queue.remove(entry)
+            except ValueError:
+                pass  # close() already emptied the queue
+        if self.closed:
+            return
+        if not self.readers and not self.writers:
+            self._stop_watching()
+        else:
+            # The head may have changed, and this greenlet's own operation may
+            # have consumed the edge: re-read EVENTS for whoever is next.
+            self.refresh()
+
+    def _yield(self) -> None:
+        """Let the hub run once (fairness), then carry on."""
+        self.streak = 0
+        gevent.sleep(0)
+
+    def wait_send(
+        self, frames: Frames, flags: int, timeout: float | None
+    ) -> Any:
+        """Send ``frames`` as one message, waiting cooperatively; the slow path.
+
+        ``flags`` is ORed into the last frame's flags (SNDMORE lets a drop-in
+        caller continue a message it started).  Returns what the last libzmq
+        send returned (a MessageTracker when tracking).
+        """
+        if _get_ident() != self.owner:
+            self.wrong_owner()
+        if self.closed:
+            raise SocketClosedError()
+        if self.streak >= FAIRNESS_LIMIT:
+            self._yield()
+        entry = _Parked()
+        queue = self.writers
+        queue.append(entry)
+        timer: Timeout | None = None
+        try:
+            while True:
+                if queue[0] is entry:
+                    try:
+                        result = self._send_all(frames, flags)
+                    except _Again:
+                        pass
+                    except _ZMQError as error:
+                        self.fail(error)
+                    else:
+                        self.streak = 0
+                        return result
+                    # A DONTWAIT send may fail on a stale view of the peer's
+                    # queue; EVENTS processes pending commands and tells.
+                    try:
+                        if self.events() & _POLLOUT:
+                            continue
+                    except _ZMQError as error:
+                        self.fail(error)
+                if timer is None:
+                    timer = self._deadline_timer(timeout, self.send_timeout)
+                entry.woken = False
+                try:
+                    self._park(entry)
+                except Timeout as expired:
+                    if expired is not timer or timer is None:
+                        raise
+                    raise _Again() from None
+                if self.closed:
+                    raise SocketClosedError()
+        finally:
+            if timer is not None:
+                timer.close()
+            self._leave(queue, entry)
+
+    def _send_all(self, frames: Frames, flags: int) -> Any:
+        """Send every frame; only the first may fail with EAGAIN."""
+        socket = self.socket
+        last = len(frames) - 1
+        if last == 0:
+            return _send(socket, frames[0], _DONTWAIT | flags)
+        _send(socket, frames[0], _DONTWAIT | _SNDMORE)
+        # The first frame was accepted: libzmq checks the high water mark at
+        # message boundaries only, so the rest go through without waiting.
+        for index in range(1, last):
+            self._send_more(frames[index], _SNDMORE)
+        return self._send_more(frames[last], flags)
+
+    def _send_more(self, frame: Any, flags: int) -> Any:
+        """Send a frame after the first of a message, never leaving it partial."""
+        while True:
+            try:
+                return _send(self.socket, frame, _DONTWAIT | flags)
+            except _Again:
+                # Not expected from libzmq; wait without giving up the head
+                # of the queue so that no other message can interleave.
+                gevent.sleep(0.001)
+
+    def wait_recv(self, timeout: float | None, copy: bool = True) -> list[Any]:
+        """Receive one whole message, waiting cooperatively; the slow path."""
+        if _get_ident() != self.owner:
+            self.wrong_owner()
+        if self.closed:
+            raise SocketClosedError()
+        if self.streak >= FAIRNESS_LIMIT:
+            self._yield()
+        entry = _Parked()
+        queue = self.readers
+        queue.append(entry)
+        timer: Timeout | None = None
+        try:
+            while True:
+                if queue[0] is entry:
+                    try:
+                        message = self.recv_now(copy)
+                    except _Again:
+                        pass
+                    except _ZMQError as error:
+                        self.fail(error)
+                    else:
+                        self.streak = 0
+                        return message
+                if timer is None:
+                    timer = self._deadline_timer(timeout, self.receive_timeout)
+                entry.woken = False
+                try:
+                    self._park(entry)
+                except Timeout as expired:
+                    if expired is not timer or timer is None:
+                        raise
+                    raise _Again() from None
+                if self.closed:
+                    raise SocketClosedError()
+        finally:
+            if timer is not None:
+                timer.close()
+            self._leave(queue, entry)
+
+    def recv_now(self, copy: bool = True) -> list[Any]:
+        """Receive one whole message with DONTWAIT (raises Again if none)."""
+        socket = self.socket
+        if copy:
+            message = [_recv(socket, _DONTWAIT)]
+            while self.has_more():
+                message.append(_recv(socket, _DONTWAIT))
+            return message
+        frame = _recv(socket, _DONTWAIT, False)
+        message = [frame]
+        while frame.more:
+            frame = _recv(socket, _DONTWAIT, False)
+            message.append(frame)
+        return message
+
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Block until a message can be received, without receiving it."""
+        return self._wait_ready(self.readers, _POLLIN, timeout)
+
+    def wait_writable(self, timeout: float | None) -> bool:
+        """Block until a message can be sent, without sending it."""
+        return self._wait_ready(self.writers, _POLLOUT, timeout)
+
+    def _wait_ready(self, queue: deque[_Parked], flag: int, timeout: float | None) -> bool:
+        """Wait for ``flag`` in ZMQ_EVENTS; False on timeout (seconds, None forever)."""
+        self.check_owner()
+        if self.closed:
+            raise SocketClosedError()
+        try:
+            if self.events() & flag:
+                return True
+        except _ZMQError as error:
+            self.fail(error)
+        if timeout is not None and timeout <= 0:
+            return False
+        entry = _Parked()
+        queue.append(entry)
+        timer = Timeout.start_new(timeout) if timeout is not None else None
+        try:
+            while True:
+                entry.woken = False
+                try:
+                    self._park(entry)
+                except Timeout as expired:
+                    if expired is not timer or timer is None:
+                        raise
+                    return False
+                if self.closed:
+                    raise SocketClosedError()
+                try:
+                    if self.events() & flag:
+                        return True
+                except _ZMQError as error:
+                    self.fail(error)
+        finally:
+            if timer is not None:
+                timer.close()
+            self._leave(queue, entry)
+
+    # -- close ----------------------------------------------------------------
+
+    def close(self, closer: Callable[[], None] | None = None) -> None:
+        """Mark closed, wake every waiter with SocketClosedError, stop the watcher.
+
+        ``closer`` closes the libzmq socket; it is skipped in a forked child,
+        where the parent's libzmq state must not be touched.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        watcher = self._watcher
+        self._watcher = None
+        self._watching = False
+        if watcher is not None:
+            watcher.stop()
+            watcher.close()
+        waiting = list(self.readers) + list(self.writers)
+        self.readers.clear()
+        self.writers.clear()
+        if self.pid == os.getpid():
+            if waiting and _get_ident() == self.owner:
+                run_callback = self.hub.loop.run_callback
+                for entry in waiting:
+                    entry.woken = True
+                    run_callback(entry.resume)
+            if closer is not None:
+                closer()
+        _live.discard(self)
+
+
+def _disown_after_fork() -> None:
+    """In a forked child, make every inherited socket refuse to be used."""
+    for waiting in list(_live):
+        waiting.owner = -1
+        waiting.readers.clear()
+        waiting.writers.clear()
+        waiting._watcher = None
+        waiting._watching = False
+
+
+os.register_at_fork(after_in_child=_disown_after_fork)

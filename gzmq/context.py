@@ -1,0 +1,258 @@
+"""Context, the default context, and the module values (version, capability, keys).
+
+A :class:`Context` owns a libzmq context.  ``gzmq.context`` is the default
+one, created on first use and created again, transparently, in a forked
+child.  Closing a context closes its sockets and terminates libzmq's context
+in gevent's threadpool, so the hub never blocks on lingering messages.
+
+At interpreter exit gzmq closes the sockets that are still open and
+terminates every context off the main thread.  Exit waits at most
+:data:`EXIT_GRACE` seconds for queued messages to be delivered (the sockets'
+``linger``); if that takes longer than half a second it says so once,
+through :mod:`warnings`, as zeromq.js does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import zmq
+from gevent import get_hub
+
+from zope.interface import implementer
+
+from gzmq.errors import GzmqWarning
+from gzmq.interfaces import IContext
+from gzmq.options import READ, READ_WRITE, WRITE, Bool, Int32, Option, apply_options
+
+if TYPE_CHECKING:
+    from gzmq.socket import Socket
+
+__all__ = [
+    "Context",
+    "default_context",
+    "version",
+    "capability",
+    "KeyPair",
+    "curve_keypair",
+    "EXIT_GRACE",
+]
+
+#: The libzmq version string, e.g. "4.3.5".
+version: str = zmq.zmq_version()
+
+#: Which optional features the linked libzmq has.
+capability: Mapping[str, bool] = MappingProxyType(
+    {name: bool(zmq.has(name)) for name in ("ipc", "pgm", "tipc", "norm", "curve", "gssapi", "draft")}
+)
+
+#: Seconds that interpreter exit waits, at most, for queued messages.
+EXIT_GRACE = 5.0
+_EXIT_WARN_AFTER = 0.5
+
+
+class KeyPair(NamedTuple):
+    """A CURVE key pair as 40-character Z85 strings."""
+
+    public: str
+    secret: str
+
+
+def curve_keypair() -> KeyPair:
+    """Generate a new CURVE key pair (needs libzmq with CURVE)."""
+    if not capability["curve"]:
+        from gzmq.errors import NotSupportedError
+
+        raise NotSupportedError(
+            "curve_keypair() needs libzmq built with CURVE (libsodium); "
+            "pyzmq's wheels include it"
+        )
+    public, secret = zmq.curve_keypair()
+    return KeyPair(public.decode("ascii"), secret.decode("ascii"))
+
+
+_contexts: weakref.WeakSet[Context] = weakref.WeakSet()
+
+
+@implementer(IContext)
+class Context:
+    """A ZeroMQ context: the I/O threads and the sockets made on it.
+
+    Construct with keyword context options, e.g. ``Context(io_threads=2)``.
+    Sockets use the default context (``gzmq.context``) unless given
+    ``context=``.  Any thread may make sockets on a shared context; each
+    socket belongs to the thread that made it.
+    """
+
+    __slots__ = ("_zmq", "_sockets", "_closed", "_pid", "__weakref__")
+
+    io_threads = Option(
+        zmq.IO_THREADS, Int32(minimum=0), READ_WRITE,
+        doc="ZMQ_IO_THREADS: size of libzmq's I/O thread pool (set before the first socket).",
+    )
+    max_sockets = Option(
+        zmq.MAX_SOCKETS, Int32(minimum=1), READ_WRITE,
+        doc="ZMQ_MAX_SOCKETS: the largest number of sockets this context may have.",
+    )
+    max_sockets_limit = Option(
+        zmq.SOCKET_LIMIT, Int32(), READ,
+        doc="ZMQ_SOCKET_LIMIT: the largest value max_sockets accepts.",
+    )
+    max_message_size = Option(
+        zmq.MAX_MSGSZ, Int32(minimum=0), READ_WRITE,
+        doc="ZMQ_MAX_MSGSZ: the largest message size a socket of this context may have.",
+    )
+    ipv6 = Option(
+        zmq.IPV6, Bool(), READ_WRITE,
+        doc="ZMQ_IPV6: whether new sockets of this context use IPv6.",
+    )
+    blocky = Option(
+        zmq.BLOCKY, Bool(), READ_WRITE,
+        doc="ZMQ_BLOCKY: whether new sockets linger forever by default (False: linger 0).",
+    )
+    thread_priority = Option(
+        zmq.THREAD_PRIORITY, Int32(), WRITE,
+        doc="ZMQ_THREAD_PRIORITY: scheduling priority of the I/O threads.",
+    )
+    thread_scheduling_policy = Option(
+        zmq.THREAD_SCHED_POLICY, Int32(), WRITE,
+        doc="ZMQ_THREAD_SCHED_POLICY: scheduling policy of the I/O threads.",
+    )
+
+    def __init__(self, **options: Any) -> None:
+        self._zmq: zmq.Context[Any] = zmq.Context()
+        self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
+        self._closed = False
+        self._pid = os.getpid()
+        _contexts.add(self)
+        apply_options(self, options)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else f" {len(self._sockets)} sockets"
+        return f"<gzmq.Context{state} at {hex(id(self))}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._closed
+
+    @property
+    def sockets(self) -> list[Socket]:
+        """The sockets of this context that are still open."""
+        return [socket for socket in self._sockets if not socket.closed]
+
+    def _read_option(self, option: Option[Any]) -> Any:
+        self._check_open()
+        return self._zmq.get(option.id)
+
+    def _write_option(self, option: Option[Any], value: Any) -> None:
+        self._check_open()
+        self._zmq.set(option.id, value)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise zmq.ZMQError(zmq.ETERM, "Context is closed")
+
+    def _raw_socket(self, socket_type: int) -> zmq.Socket[Any]:
+        """Make a pyzmq socket on this context (for gzmq.socket)."""
+        self._check_open()
+        return self._zmq.socket(socket_type)
+
+    def _adopt(self, socket: Socket) -> None:
+        self._sockets.add(socket)
+
+    def close(self, linger: int | None = None) -> None:
+        """Close every socket of this context, then terminate it.
+
+        ``linger`` (ms), if given, overrides each socket's own.  libzmq's
+        terminate call runs in gevent's threadpool: only the calling greenlet
+        waits for lingering messages.  Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        for socket in list(self._sockets):
+            socket.close(linger)
+        if self._pid != os.getpid():
+            return  # a forked child must not touch the parent's libzmq context
+        get_hub().threadpool.apply(self._zmq.term)
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_default: Context | None = None
+_default_lock = threading.Lock()
+
+
+def default_context() -> Context:
+    """The default context (``gzmq.context``), made on first use and after fork."""
+    global _default
+    context = _default
+    if context is None or context._closed:
+        with _default_lock:
+            context = _default
+            if context is None or context._closed:
+                context = _default = Context()
+    return context
+
+
+def _forget_after_fork() -> None:
+    """In a forked child, the parent's contexts are unusable: start afresh."""
+    global _default
+    _default = None
+    for context in list(_contexts):
+        context._closed = True
+        context._sockets = weakref.WeakSet()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _close_at_exit() -> None:
+    """Close open sockets and terminate contexts; wait for queued messages, bounded."""
+    pid = os.getpid()
+    contexts = [c for c in list(_contexts) if not c._closed and c._pid == pid]
+    if not contexts:
+        return
+    terms = []
+    for context in contexts:
+        context._closed = True
+        for socket in list(context._sockets):
+            try:
+                socket.close()
+            except Exception:  # noqa: BLE001 - exit must not fail on one broken socket
+                pass
+        thread = threading.Thread(target=context._zmq.term, name="gzmq-exit-term", daemon=True)
+        thread.start()
+        terms.append(thread)
+    if not _join_all(terms, _EXIT_WARN_AFTER):
+        warnings.warn(
+            "gzmq: waiting for queued messages to be delivered before exit "
+            f"(at most {EXIT_GRACE:g} s); set linger=0 on sockets to drop them",
+            GzmqWarning,
+            stacklevel=1,
+        )
+        _join_all(terms, EXIT_GRACE - _EXIT_WARN_AFTER)
+
+
+def _join_all(threads: list[threading.Thread], seconds: float) -> bool:
+    """Join every thread within ``seconds`` in all; whether they all ended."""
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
+
+
+atexit.register(_close_at_exit)

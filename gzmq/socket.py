@@ -1,0 +1,457 @@
+"""The Socket base class and the Readable / Writable mixins.
+
+A socket holds a pyzmq socket and the cooperative core (:mod:`gzmq._waiting`)
+for it; it never subclasses pyzmq's.  ``send()`` and ``recv()`` look
+blocking but block only the calling greenlet.  Classes get ``recv`` only
+through :class:`Readable` and ``send`` only through :class:`Writable`, so a
+class has only the methods it can use.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import zmq
+from zmq.backend import Socket as _BackendSocket
+
+from gzmq._waiting import FAIRNESS_LIMIT, Waiting
+from gzmq.context import Context, default_context
+from gzmq.errors import LateOptionWarning, SocketClosedError
+from gzmq.options import (
+    READ,
+    READ_WRITE,
+    Binary,
+    Bool,
+    Choice,
+    Int32,
+    Int64,
+    Option,
+    Text,
+    apply_options,
+)
+
+__all__ = ["Socket", "Readable", "Writable", "Message", "Frame"]
+
+Frame = bytes | bytearray | memoryview | str | zmq.Frame | None
+Message = Frame | list[Frame] | tuple[Frame, ...]
+
+_Again = zmq.Again
+_ZMQError = zmq.ZMQError
+_send = _BackendSocket.send
+_recv = _BackendSocket.recv
+_set = _BackendSocket.set
+_get = _BackendSocket.get
+_get_ident = threading.get_ident
+_DONTWAIT = int(zmq.DONTWAIT)
+_RCVTIMEO = int(zmq.RCVTIMEO)
+_SNDTIMEO = int(zmq.SNDTIMEO)
+
+_FRAME_TYPES = "bytes, bytearray, memoryview, str, zmq.Frame or None"
+
+
+def _frame(frame: Any) -> Any:
+    """Check and convert one frame to what pyzmq sends."""
+    kind = type(frame)
+    if kind is bytes or kind is zmq.Frame:
+        return frame
+    if kind is str:
+        return frame.encode("utf-8")
+    if frame is None:
+        return b""
+    if isinstance(frame, (bytes, bytearray, memoryview, zmq.Frame)):
+        return frame
+    if isinstance(frame, str):
+        return frame.encode("utf-8")
+    raise TypeError(
+        f"a message frame must be {_FRAME_TYPES}, got {type(frame).__name__}: {frame!r:.80}"
+    )
+
+
+def frames_of(message: Any) -> list[Any]:
+    """The frames of a message: a list/tuple is multipart, anything else one frame.
+
+    Every frame is checked before anything is sent, so a bad frame raises
+    TypeError and nothing of the message leaves.
+    """
+    if isinstance(message, (list, tuple)):
+        if not message:
+            raise ValueError("a message needs at least one frame; send [b''] for an empty one")
+        return [_frame(frame) for frame in message]
+    return [_frame(message)]
+
+
+def _endpoint_text(endpoint: Any) -> str:
+    if isinstance(endpoint, bytes):
+        endpoint = endpoint.decode("utf-8")
+    if not isinstance(endpoint, str):
+        raise TypeError(
+            f"an endpoint must be a str such as 'tcp://127.0.0.1:5555', "
+            f"got {type(endpoint).__name__}: {endpoint!r}"
+        )
+    return endpoint
+
+
+def _endpoint_error(error: zmq.ZMQError, endpoint: str, action: str) -> zmq.ZMQError:
+    """The same libzmq error class, with a message and ``.address`` naming the endpoint."""
+    hint = ""
+    if "://" not in endpoint:
+        hint = " (expected transport://address, e.g. tcp://127.0.0.1:5555)"
+    message = f"{action} {endpoint!r} failed: {error.strerror}{hint}"
+    try:
+        enriched = type(error)(error.errno, message)
+    except TypeError:
+        enriched = zmq.ZMQError(error.errno, message)
+    enriched.address = endpoint  # type: ignore[attr-defined]
+    return enriched
+
+
+class Socket:
+    """A ZeroMQ socket whose blocking-looking calls yield to the gevent hub.
+
+    Construct with keyword options only: ``Dealer(linger=0, routing_id=b"a")``.
+    Unknown or read-only names raise UnknownOptionError.  A socket belongs to
+    the thread that made it.
+    """
+
+    __slots__ = ("_sock", "_waiting", "_context", "_endpoints", "_observer", "__weakref__")
+
+    _socket_type: ClassVar[int]
+    #: Whether the class can receive / send (set by the mixins).
+    readable: ClassVar[bool] = False
+    writable: ClassVar[bool] = False
+
+    # -- options common to every socket ----------------------------------------
+
+    type = Option(zmq.TYPE, Int32(), READ, doc="ZMQ_TYPE: the libzmq socket type number.")
+    last_endpoint = Option(
+        zmq.LAST_ENDPOINT, Text(max_bytes=1024), READ,
+        doc="ZMQ_LAST_ENDPOINT: the endpoint last bound or connected (with the real port).",
+    )
+    security = Option(
+        zmq.MECHANISM, Choice({None: 0, "plain": 1, "curve": 2, "gssapi": 3}), READ,
+        doc="ZMQ_MECHANISM: the security mechanism: None, 'plain', 'curve' or 'gssapi'.",
+    )
+    thread_safe = Option(
+        zmq.THREAD_SAFE, Bool(), READ,
+        doc="ZMQ_THREAD_SAFE: whether libzmq allows this socket to be shared between threads.",
+    )
+    linger = Option(
+        zmq.LINGER, Int32(minimum=-1), READ_WRITE, immediate=True,
+        doc="ZMQ_LINGER: ms that close() keeps unsent messages (-1 forever, 0 drop).",
+    )
+    immediate = Option(
+        zmq.IMMEDIATE, Bool(), READ_WRITE,
+        doc="ZMQ_IMMEDIATE: queue messages only to completed connections.",
+    )
+    max_message_size = Option(
+        zmq.MAXMSGSIZE, Int64(minimum=-1), READ_WRITE,
+        doc="ZMQ_MAXMSGSIZE: the largest inbound message in bytes (-1 no limit).",
+    )
+    reconnect_interval = Option(
+        zmq.RECONNECT_IVL, Int32(minimum=-1), READ_WRITE,
+        doc="ZMQ_RECONNECT_IVL: ms before reconnecting (-1 never reconnect).",
+    )
+    heartbeat_interval = Option(
+        zmq.HEARTBEAT_IVL, Int32(minimum=0), READ_WRITE,
+        doc="ZMQ_HEARTBEAT_IVL: ms between ZMTP heartbeats (0 off).",
+    )
+    heartbeat_timeout = Option(
+        zmq.HEARTBEAT_TIMEOUT, Int32(minimum=0), READ_WRITE,
+        doc="ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a heartbeat before disconnecting.",
+    )
+
+    def __init__(self, *, context: Context | None = None, **options: Any) -> None:
+        cls = type(self)
+        if not hasattr(cls, "_socket_type"):
+            raise TypeError(
+                f"{cls.__name__} is abstract; use a socket class such as gzmq.Dealer"
+            )
+        if context is None:
+            context = default_context()
+        elif not isinstance(context, Context):
+            raise TypeError(f"context must be a gzmq.Context, got {type(context).__name__}")
+        self._context = context
+        self._sock = context._raw_socket(cls._socket_type)
+        self._waiting = Waiting(self._sock)
+        self._endpoints: list[str] = []
+        self._observer: Any = None
+        try:
+            apply_options(self, options)
+        except BaseException:
+            self.close(0)
+            raise
+        context._adopt(self)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._waiting.closed else ", ".join(self._endpoints) or "unbound"
+        return f"<gzmq.{type(self).__name__} {state} at {hex(id(self))}>"
+
+    # -- options plumbing --------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        waiting = self._waiting
+        if _get_ident() != waiting.owner:
+            waiting.wrong_owner()
+        if waiting.closed:
+            raise SocketClosedError()
+
+    def _read_option(self, option: Option[Any]) -> Any:
+        self._check_usable()
+        try:
+            return _get(self._sock, option.id)
+        except _ZMQError as error:
+            self._waiting.fail(error)
+            raise  # unreachable: fail() always raises
+
+    def _write_option(self, option: Option[Any], value: Any) -> None:
+        self._check_usable()
+        if self._endpoints and not option.immediate:
+            warnings.warn(
+                f"option {option.name!r} will not take effect until next connect/bind",
+                LateOptionWarning,
+                stacklevel=3,
+            )
+        try:
+            _set(self._sock, option.id, value)
+        except _ZMQError as error:
+            self._waiting.fail(error)
+        if option.id == _RCVTIMEO:
+            self._waiting.receive_timeout = value
+        elif option.id == _SNDTIMEO:
+            self._waiting.send_timeout = value
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the socket is closed."""
+        return self._waiting.closed
+
+    @property
+    def context(self) -> Context:
+        """The context this socket was made on."""
+        return self._context
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The endpoints this socket is bound or connected to now."""
+        return tuple(self._endpoints)
+
+    @property
+    def events(self) -> Any:
+        """The socket's Observer of libzmq events, created on first access.
+
+        Events that happened before the first access are not seen.
+        """
+        self._check_usable()
+        if self._observer is None:
+            from gzmq.observer import Observer
+
+            self._observer = Observer(self)
+        return self._observer
+
+    def close(self, linger: int | None = None) -> None:
+        """Close the socket; wake every waiter with SocketClosedError. Idempotent.
+
+        ``linger`` (ms) overrides the socket's linger option for this close.
+        """
+        if linger is not None and (isinstance(linger, bool) or not isinstance(linger, int)):
+            raise TypeError(f"linger must be an int (ms), got {type(linger).__name__}")
+        waiting = self._waiting
+        if waiting.closed:
+            return
+        observer = self._observer
+        sock = self._sock
+        waiting.close(lambda: sock.close(linger))
+        self._endpoints.clear()
+        if observer is not None:
+            observer._socket_closed()
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- endpoints -----------------------------------------------------------------
+
+    def bind(self, endpoint: str) -> None:
+        """Bind to an endpoint; ``tcp://host:*`` picks a free port (see last_endpoint)."""
+        address = _endpoint_text(endpoint)
+        self._check_usable()
+        try:
+            self._sock.bind(address)
+        except _ZMQError as error:
+            raise _endpoint_error(error, address, "bind") from None
+        self._endpoints.append(self.last_endpoint if "*" in address else address)
+
+    def unbind(self, endpoint: str) -> None:
+        """Stop listening on an endpoint given to bind() (or read from last_endpoint)."""
+        address = _endpoint_text(endpoint)
+        self._check_usable()
+        try:
+            self._sock.unbind(address)
+        except _ZMQError as error:
+            raise _endpoint_error(error, address, "unbind") from None
+        if address in self._endpoints:
+            self._endpoints.remove(address)
+
+    def connect(self, endpoint: str) -> None:
+        """Connect to an endpoint (libzmq connects in the background and reconnects)."""
+        address = _endpoint_text(endpoint)
+        self._check_usable()
+        try:
+            self._sock.connect(address)
+        except _ZMQError as error:
+            raise _endpoint_error(error, address, "connect") from None
+        self._endpoints.append(address)
+
+    def disconnect(self, endpoint: str) -> None:
+        """Disconnect from an endpoint given to connect()."""
+        address = _endpoint_text(endpoint)
+        self._check_usable()
+        try:
+            self._sock.disconnect(address)
+        except _ZMQError as error:
+            raise _endpoint_error(error, address, "disconnect") from None
+        if address in self._endpoints:
+            self._endpoints.remove(address)
+
+    def _connect_with_routing_id(self, endpoint: str, routing_id: Any) -> None:
+        """connect() that names the peer (ZMQ_CONNECT_ROUTING_ID) for ROUTER/STREAM."""
+        if routing_id is not None:
+            value = _ROUTING_ID.encode(_CONNECT_ROUTING_ID, routing_id)
+            self._check_usable()
+            _set(self._sock, zmq.CONNECT_ROUTING_ID, value)
+        self.connect(endpoint)
+
+
+_ROUTING_ID = Binary(min_bytes=1, max_bytes=255)
+_CONNECT_ROUTING_ID: Option[bytes] = Option(
+    zmq.CONNECT_ROUTING_ID, _ROUTING_ID, doc="ZMQ_CONNECT_ROUTING_ID: the peer's routing id."
+)
+_CONNECT_ROUTING_ID.name = "routing_id"
+
+
+class Readable:
+    """Mixin: receiving messages (``recv`` and iteration) and receive-side options."""
+
+    __slots__ = ()
+    readable: ClassVar[bool] = True
+    _sock: zmq.Socket[Any]
+    _waiting: Waiting
+
+    receive_buffer_size = Option(
+        zmq.RCVBUF, Int32(minimum=-1), READ_WRITE,
+        doc="ZMQ_RCVBUF: kernel receive buffer size in bytes (-1 OS default).",
+    )
+    receive_high_water_mark = Option(
+        zmq.RCVHWM, Int32(minimum=0), READ_WRITE, immediate=True,
+        doc="ZMQ_RCVHWM: the most inbound messages queued (0 no limit).",
+    )
+    receive_timeout = Option(
+        zmq.RCVTIMEO, Int32(minimum=-1), READ_WRITE, immediate=True,
+        doc="ZMQ_RCVTIMEO: ms recv() waits before raising zmq.Again (-1 forever, 0 once).",
+    )
+
+    def recv(self, *, timeout: float | None = None, copy: bool = True) -> list[Any]:
+        """Receive one whole message as a list of frames (bytes).
+
+        Blocks only the calling greenlet.  Any number of greenlets may wait
+        on one socket; they are served in arrival order, each getting one
+        whole message.  ``timeout`` (seconds) overrides receive_timeout; on
+        expiry zmq.Again is raised and nothing is consumed.  A closed socket
+        raises SocketClosedError, also in waiters when it is closed under them.
+        ``copy=False`` returns zmq.Frame objects (zero-copy for large frames).
+        """
+        waiting = self._waiting
+        if (
+            timeout is None
+            and copy is True
+            and not waiting.readers
+            and waiting.streak < FAIRNESS_LIMIT
+            and _get_ident() == waiting.owner
+        ):
+            sock = self._sock
+            try:
+                frame = _recv(sock, _DONTWAIT)
+            except _Again:
+                pass
+            except _ZMQError as error:
+                waiting.fail(error)
+            else:
+                message = [frame]
+                while waiting.has_more():
+                    message.append(_recv(sock, _DONTWAIT))
+                waiting.streak += 1
+                if waiting.writers:
+                    waiting.refresh()
+                return message
+        return waiting.wait_recv(timeout, copy)
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        """Yield messages until the socket is closed, then end cleanly."""
+        while True:
+            try:
+                yield self.recv()
+            except SocketClosedError:
+                return
+
+
+class Writable:
+    """Mixin: sending messages (``send``) and send-side options."""
+
+    __slots__ = ()
+    writable: ClassVar[bool] = True
+    _sock: zmq.Socket[Any]
+    _waiting: Waiting
+
+    send_buffer_size = Option(
+        zmq.SNDBUF, Int32(minimum=-1), READ_WRITE,
+        doc="ZMQ_SNDBUF: kernel send buffer size in bytes (-1 OS default).",
+    )
+    send_high_water_mark = Option(
+        zmq.SNDHWM, Int32(minimum=0), READ_WRITE, immediate=True,
+        doc="ZMQ_SNDHWM: the most outbound messages queued per peer (0 no limit).",
+    )
+    send_timeout = Option(
+        zmq.SNDTIMEO, Int32(minimum=-1), READ_WRITE, immediate=True,
+        doc="ZMQ_SNDTIMEO: ms send() waits before raising zmq.Again (-1 forever, 0 once).",
+    )
+
+    def send(self, message: Message, *, timeout: float | None = None) -> None:
+        """Send one message: a frame, or a list/tuple of frames for multipart.
+
+        A frame is bytes, bytearray, memoryview, str (UTF-8), zmq.Frame or None
+        (empty).  Anything else raises TypeError before anything is sent.
+        Blocks only the calling greenlet, and only before the first frame: a
+        multipart message goes out whole or not at all.  ``timeout``
+        (seconds) overrides send_timeout; on expiry zmq.Again is raised and
+        nothing was sent.
+        """
+        waiting = self._waiting
+        if (
+            type(message) is bytes
+            and timeout is None
+            and not waiting.writers
+            and waiting.streak < FAIRNESS_LIMIT
+            and _get_ident() == waiting.owner
+        ):
+            try:
+                _send(self._sock, message, _DONTWAIT)
+            except _Again:
+                pass
+            except _ZMQError as error:
+                waiting.fail(error)
+            else:
+                waiting.streak += 1
+                if waiting.readers:
+                    waiting.refresh()
+                return
+            frames = [message]
+        else:
+            frames = frames_of(message)
+        waiting.wait_send(frames, 0, timeout)
