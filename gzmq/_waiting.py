@@ -29,7 +29,7 @@ from typing import Any
 
 import gevent
 import zmq
-from gevent import Timeout, get_hub
+from gevent import get_hub
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
@@ -63,6 +63,9 @@ _get = _BackendSocket.get
 _get_ident = threading.get_ident
 _getsockopt_int = _native.getsockopt_int
 
+#: Stands for "no timer: wait forever" once the deadline has been worked out.
+_FOREVER = object()
+
 #: Every live Waiting, so that a forked child can disown them all.
 _live: weakref.WeakSet[Waiting] = weakref.WeakSet()
 
@@ -70,11 +73,17 @@ _live: weakref.WeakSet[Waiting] = weakref.WeakSet()
 class _Parked:
     """One greenlet parked in a send or receive queue."""
 
-    __slots__ = ("glet", "woken")
+    __slots__ = ("glet", "woken", "expired")
 
     def __init__(self) -> None:
         self.glet: Any = None
         self.woken = False
+        self.expired = False
+
+    def expire(self) -> None:
+        """The call's deadline passed (a timer callback, in the hub)."""
+        self.expired = True
+        self.resume()
 
     def resume(self) -> None:
         """Switch back into the parked greenlet, if it is still parked."""
@@ -234,8 +243,14 @@ class Waiting:
 
     # -- waiting --------------------------------------------------------------
 
-    def _deadline_timer(self, timeout: float | None, option_ms: int) -> Timeout | None:
-        """The Timeout for one call, or None to wait forever; raise Again for 'try once'."""
+    def _deadline(self, entry: _Parked, timeout: float | None, option_ms: int) -> Any:
+        """Start the timer that expires ``entry``, or None to wait forever.
+
+        ``timeout`` is the per-call value in seconds (None: use ``option_ms``,
+        libzmq style).  A zero wait raises zmq.Again at once.  A libev timer is
+        used rather than gevent.Timeout: nothing is thrown into the caller, and
+        no reference cycle keeps the caller's frames (and this socket) alive.
+        """
         if timeout is None:
             if option_ms < 0:
                 return None
@@ -246,7 +261,9 @@ class Waiting:
             seconds = float(timeout)
         if seconds <= 0:
             raise _Again()
-        return Timeout.start_new(seconds)
+        timer = self.hub.loop.timer(seconds)
+        timer.start(entry.expire)
+        return timer
 
     def _park(self, entry: _Parked) -> None:
         """Block the calling greenlet until ``entry`` is resumed (or an exception)."""
@@ -299,7 +316,8 @@ class Waiting:
         entry = _Parked()
         queue = self.writers
         queue.append(entry)
-        timer: Timeout | None = None
+        timer: Any = None
+        recheck = True
         try:
             while True:
                 if queue[0] is entry:
@@ -313,25 +331,28 @@ class Waiting:
                         self.streak = 0
                         return result
                     # A DONTWAIT send may fail on a stale view of the peer's
-                    # queue; EVENTS processes pending commands and tells.
-                    try:
-                        if self.events() & _POLLOUT:
-                            continue
-                    except _ZMQError as error:
-                        self.fail(error)
+                    # queue; EVENTS processes pending commands and tells.  Once
+                    # per wake-up only: a ROUTER reports POLLOUT even when the
+                    # one peer addressed is full.
+                    if recheck:
+                        recheck = False
+                        try:
+                            if self.events() & _POLLOUT:
+                                continue
+                        except _ZMQError as error:
+                            self.fail(error)
                 if timer is None:
-                    timer = self._deadline_timer(timeout, self.send_timeout)
+                    timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
                 entry.woken = False
-                try:
-                    self._park(entry)
-                except Timeout as expired:
-                    if expired is not timer or timer is None:
-                        raise
-                    raise _Again() from None
+                self._park(entry)
+                recheck = True
                 if self.closed:
                     raise SocketClosedError()
+                if entry.expired:
+                    raise _Again()
         finally:
-            if timer is not None:
+            if timer is not None and timer is not _FOREVER:
+                timer.stop()
                 timer.close()
             self._leave(queue, entry)
 
@@ -369,7 +390,7 @@ class Waiting:
         entry = _Parked()
         queue = self.readers
         queue.append(entry)
-        timer: Timeout | None = None
+        timer: Any = None
         try:
             while True:
                 if queue[0] is entry:
@@ -383,18 +404,16 @@ class Waiting:
                         self.streak = 0
                         return message
                 if timer is None:
-                    timer = self._deadline_timer(timeout, self.receive_timeout)
+                    timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
                 entry.woken = False
-                try:
-                    self._park(entry)
-                except Timeout as expired:
-                    if expired is not timer or timer is None:
-                        raise
-                    raise _Again() from None
+                self._park(entry)
                 if self.closed:
                     raise SocketClosedError()
+                if entry.expired:
+                    raise _Again()
         finally:
-            if timer is not None:
+            if timer is not None and timer is not _FOREVER:
+                timer.stop()
                 timer.close()
             self._leave(queue, entry)
 
@@ -435,16 +454,11 @@ class Waiting:
             return False
         entry = _Parked()
         queue.append(entry)
-        timer = Timeout.start_new(timeout) if timeout is not None else None
+        timer = self._deadline(entry, timeout, -1) if timeout is not None else None
         try:
             while True:
                 entry.woken = False
-                try:
-                    self._park(entry)
-                except Timeout as expired:
-                    if expired is not timer or timer is None:
-                        raise
-                    return False
+                self._park(entry)
                 if self.closed:
                     raise SocketClosedError()
                 try:
@@ -452,8 +466,11 @@ class Waiting:
                         return True
                 except _ZMQError as error:
                     self.fail(error)
+                if entry.expired:
+                    return False
         finally:
             if timer is not None:
+                timer.stop()
                 timer.close()
             self._leave(queue, entry)
 
