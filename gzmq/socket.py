@@ -17,21 +17,16 @@ from typing import Any, ClassVar
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._socket_options import (
+    ReadableOptions,
+    SocketOptions,
+    WritableOptions,
+    routing_id_kind,
+)
 from gzmq._waiting import FAIRNESS_LIMIT, Waiting
 from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
-from gzmq.options import (
-    READ,
-    READ_WRITE,
-    Binary,
-    Bool,
-    Choice,
-    Int32,
-    Int64,
-    Option,
-    Text,
-    apply_options,
-)
+from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
 
 __all__ = ["Socket", "Readable", "Writable", "Message", "Frame"]
 
@@ -108,7 +103,7 @@ def _endpoint_error(error: zmq.ZMQError, endpoint: str, action: str) -> zmq.ZMQE
     return enriched
 
 
-class Socket:
+class Socket(SocketOptions):
     """A ZeroMQ socket whose blocking-looking calls yield to the gevent hub.
 
     Construct with keyword options only: ``Dealer(linger=0, routing_id=b"a")``.
@@ -123,45 +118,7 @@ class Socket:
     readable: ClassVar[bool] = False
     writable: ClassVar[bool] = False
 
-    # -- options common to every socket ----------------------------------------
-
-    type = Option(zmq.TYPE, Int32(), READ, doc="ZMQ_TYPE: the libzmq socket type number.")
-    last_endpoint = Option(
-        zmq.LAST_ENDPOINT, Text(max_bytes=1024), READ,
-        doc="ZMQ_LAST_ENDPOINT: the endpoint last bound or connected (with the real port).",
-    )
-    security = Option(
-        zmq.MECHANISM, Choice({None: 0, "plain": 1, "curve": 2, "gssapi": 3}), READ,
-        doc="ZMQ_MECHANISM: the security mechanism: None, 'plain', 'curve' or 'gssapi'.",
-    )
-    thread_safe = Option(
-        zmq.THREAD_SAFE, Bool(), READ,
-        doc="ZMQ_THREAD_SAFE: whether libzmq allows this socket to be shared between threads.",
-    )
-    linger = Option(
-        zmq.LINGER, Int32(minimum=-1), READ_WRITE, immediate=True,
-        doc="ZMQ_LINGER: ms that close() keeps unsent messages (-1 forever, 0 drop).",
-    )
-    immediate = Option(
-        zmq.IMMEDIATE, Bool(), READ_WRITE,
-        doc="ZMQ_IMMEDIATE: queue messages only to completed connections.",
-    )
-    max_message_size = Option(
-        zmq.MAXMSGSIZE, Int64(minimum=-1), READ_WRITE,
-        doc="ZMQ_MAXMSGSIZE: the largest inbound message in bytes (-1 no limit).",
-    )
-    reconnect_interval = Option(
-        zmq.RECONNECT_IVL, Int32(minimum=-1), READ_WRITE,
-        doc="ZMQ_RECONNECT_IVL: ms before reconnecting (-1 never reconnect).",
-    )
-    heartbeat_interval = Option(
-        zmq.HEARTBEAT_IVL, Int32(minimum=0), READ_WRITE,
-        doc="ZMQ_HEARTBEAT_IVL: ms between ZMTP heartbeats (0 off).",
-    )
-    heartbeat_timeout = Option(
-        zmq.HEARTBEAT_TIMEOUT, Int32(minimum=0), READ_WRITE,
-        doc="ZMQ_HEARTBEAT_TIMEOUT: ms without traffic after a heartbeat before disconnecting.",
-    )
+    # The options (linger, routing_id, ...) are declared in gzmq._socket_options.
 
     def __init__(self, *, context: Context | None = None, **options: Any) -> None:
         cls = type(self)
@@ -201,7 +158,7 @@ class Socket:
     def _read_option(self, option: Option[Any]) -> Any:
         self._check_usable()
         try:
-            return _get(self._sock, option.id)
+            return read_socket_option(self._sock, option)
         except _ZMQError as error:
             self._waiting.fail(error)
             raise  # unreachable: fail() always raises
@@ -215,7 +172,7 @@ class Socket:
                 stacklevel=3,
             )
         try:
-            _set(self._sock, option.id, value)
+            write_socket_option(self._sock, option, value)
         except _ZMQError as error:
             self._waiting.fail(error)
         if option.id == _RCVTIMEO:
@@ -244,10 +201,11 @@ class Socket:
     def events(self) -> Any:
         """The socket's Observer of libzmq events, created on first access.
 
-        Events that happened before the first access are not seen.
+        Events that happened before the first access are not seen.  After
+        the Observer's close(), the next access starts a new one.
         """
         self._check_usable()
-        if self._observer is None:
+        if self._observer is None or self._observer.closed:
             from gzmq.observer import Observer
 
             self._observer = Observer(self)
@@ -326,36 +284,23 @@ class Socket:
             value = _ROUTING_ID.encode(_CONNECT_ROUTING_ID, routing_id)
             self._check_usable()
             _set(self._sock, zmq.CONNECT_ROUTING_ID, value)
-        self.connect(endpoint)
+        Socket.connect(self, endpoint)
 
 
-_ROUTING_ID = Binary(min_bytes=1, max_bytes=255)
+_ROUTING_ID = routing_id_kind()
 _CONNECT_ROUTING_ID: Option[bytes] = Option(
     zmq.CONNECT_ROUTING_ID, _ROUTING_ID, doc="ZMQ_CONNECT_ROUTING_ID: the peer's routing id."
 )
 _CONNECT_ROUTING_ID.name = "routing_id"
 
 
-class Readable:
+class Readable(ReadableOptions):
     """Mixin: receiving messages (``recv`` and iteration) and receive-side options."""
 
     __slots__ = ()
     readable: ClassVar[bool] = True
     _sock: zmq.Socket[Any]
     _waiting: Waiting
-
-    receive_buffer_size = Option(
-        zmq.RCVBUF, Int32(minimum=-1), READ_WRITE,
-        doc="ZMQ_RCVBUF: kernel receive buffer size in bytes (-1 OS default).",
-    )
-    receive_high_water_mark = Option(
-        zmq.RCVHWM, Int32(minimum=0), READ_WRITE, immediate=True,
-        doc="ZMQ_RCVHWM: the most inbound messages queued (0 no limit).",
-    )
-    receive_timeout = Option(
-        zmq.RCVTIMEO, Int32(minimum=-1), READ_WRITE, immediate=True,
-        doc="ZMQ_RCVTIMEO: ms recv() waits before raising zmq.Again (-1 forever, 0 once).",
-    )
 
     def recv(self, *, timeout: float | None = None, copy: bool = True) -> list[Any]:
         """Receive one whole message as a list of frames (bytes).
@@ -401,26 +346,13 @@ class Readable:
                 return
 
 
-class Writable:
+class Writable(WritableOptions):
     """Mixin: sending messages (``send``) and send-side options."""
 
     __slots__ = ()
     writable: ClassVar[bool] = True
     _sock: zmq.Socket[Any]
     _waiting: Waiting
-
-    send_buffer_size = Option(
-        zmq.SNDBUF, Int32(minimum=-1), READ_WRITE,
-        doc="ZMQ_SNDBUF: kernel send buffer size in bytes (-1 OS default).",
-    )
-    send_high_water_mark = Option(
-        zmq.SNDHWM, Int32(minimum=0), READ_WRITE, immediate=True,
-        doc="ZMQ_SNDHWM: the most outbound messages queued per peer (0 no limit).",
-    )
-    send_timeout = Option(
-        zmq.SNDTIMEO, Int32(minimum=-1), READ_WRITE, immediate=True,
-        doc="ZMQ_SNDTIMEO: ms send() waits before raising zmq.Again (-1 forever, 0 once).",
-    )
 
     def send(self, message: Message, *, timeout: float | None = None) -> None:
         """Send one message: a frame, or a list/tuple of frames for multipart.
