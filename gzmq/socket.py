@@ -86,6 +86,15 @@ def _endpoint_text(endpoint: Any) -> str:
             f"an endpoint must be a str such as 'tcp://127.0.0.1:5555', "
             f"got {type(endpoint).__name__}: {endpoint!r}"
         )
+    if endpoint.startswith(("tcp://", "ws://")):
+        port = endpoint.rsplit(":", 1)[-1].split("/", 1)[0]
+        if port.isdigit() and int(port) > 65535:
+            # libzmq would silently truncate the port to 16 bits.
+            error = zmq.ZMQError(
+                zmq.EINVAL, f"{endpoint!r}: port {port} is out of range (0-65535)"
+            )
+            error.address = endpoint  # type: ignore[attr-defined]
+            raise error
     return endpoint
 
 
@@ -114,9 +123,6 @@ class Socket(SocketOptions):
     __slots__ = ("_sock", "_waiting", "_context", "_endpoints", "_observer", "__weakref__")
 
     _socket_type: ClassVar[int]
-    #: Whether the class can receive / send (set by the mixins).
-    readable: ClassVar[bool] = False
-    writable: ClassVar[bool] = False
 
     # The options (linger, routing_id, ...) are declared in gzmq._socket_options.
 
@@ -181,6 +187,16 @@ class Socket(SocketOptions):
             self._waiting.send_timeout = value
 
     # -- lifecycle ---------------------------------------------------------------
+
+    @property
+    def readable(self) -> bool:
+        """Whether this socket can receive (its class has recv())."""
+        return isinstance(self, Readable)
+
+    @property
+    def writable(self) -> bool:
+        """Whether this socket can send (its class has send())."""
+        return isinstance(self, Writable)
 
     @property
     def closed(self) -> bool:
@@ -298,7 +314,6 @@ class Readable(ReadableOptions):
     """Mixin: receiving messages (``recv`` and iteration) and receive-side options."""
 
     __slots__ = ()
-    readable: ClassVar[bool] = True
     _sock: zmq.Socket[Any]
     _waiting: Waiting
 
@@ -350,7 +365,6 @@ class Writable(WritableOptions):
     """Mixin: sending messages (``send``) and send-side options."""
 
     __slots__ = ()
-    writable: ClassVar[bool] = True
     _sock: zmq.Socket[Any]
     _waiting: Waiting
 
