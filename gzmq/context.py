@@ -31,7 +31,7 @@ from zope.interface import implementer
 
 from gzmq.errors import GzmqWarning
 from gzmq.interfaces import IContext
-from gzmq.options import READ, READ_WRITE, WRITE, Bool, Int32, Option, apply_options
+from gzmq.options import READ, WRITE, Bool, Int32, Option, apply_options
 
 if TYPE_CHECKING:
     from gzmq.socket import Socket
@@ -95,36 +95,43 @@ class Context:
     __slots__ = ("_zmq", "_sockets", "_closed", "_pid", "__weakref__")
 
     io_threads = Option(
-        zmq.IO_THREADS, Int32(minimum=0), READ_WRITE,
-        doc="ZMQ_IO_THREADS: size of libzmq's I/O thread pool (set before the first socket).",
+        zmq.ContextOption.IO_THREADS, Int32(minimum=0),
+        doc="ZMQ_IO_THREADS: the size of libzmq's I/O thread pool (0 is enough for "
+        "inproc only); set it before the first socket.",
     )
     max_sockets = Option(
-        zmq.MAX_SOCKETS, Int32(minimum=1), READ_WRITE,
-        doc="ZMQ_MAX_SOCKETS: the largest number of sockets this context may have.",
+        zmq.ContextOption.MAX_SOCKETS, Int32(minimum=1),
+        doc="ZMQ_MAX_SOCKETS: the most sockets this context may have open at once (at most "
+        "max_sockets_limit).",
     )
     max_sockets_limit = Option(
-        zmq.SOCKET_LIMIT, Int32(), READ,
+        zmq.ContextOption.SOCKET_LIMIT, Int32(), READ,
         doc="ZMQ_SOCKET_LIMIT: the largest value max_sockets accepts.",
     )
     max_message_size = Option(
-        zmq.MAX_MSGSZ, Int32(minimum=0), READ_WRITE,
-        doc="ZMQ_MAX_MSGSZ: the largest message size a socket of this context may have.",
+        zmq.ContextOption.MAX_MSGSZ, Int32(minimum=0),
+        doc="ZMQ_MAX_MSGSZ: the largest message size, in bytes, sockets of this context "
+        "may send or receive.",
     )
     ipv6 = Option(
-        zmq.IPV6, Bool(), READ_WRITE,
-        doc="ZMQ_IPV6: whether new sockets of this context use IPv6.",
+        zmq.SocketOption.IPV6, Bool(),
+        doc="ZMQ_IPV6: whether sockets made afterwards on this context use IPv6 too.",
     )
     blocky = Option(
-        zmq.BLOCKY, Bool(), READ_WRITE,
-        doc="ZMQ_BLOCKY: whether new sockets linger forever by default (False: linger 0).",
+        zmq.SocketOption.BLOCKY, Bool(),
+        doc="ZMQ_BLOCKY: whether sockets made afterwards linger forever by default (False: "
+        "their linger is 0).",
     )
     thread_priority = Option(
-        zmq.THREAD_PRIORITY, Int32(), WRITE,
-        doc="ZMQ_THREAD_PRIORITY: scheduling priority of the I/O threads.",
+        zmq.ContextOption.THREAD_PRIORITY, Int32(minimum=0), WRITE,
+        doc="ZMQ_THREAD_PRIORITY: the scheduling priority of the I/O threads (see "
+        "sched_setscheduler(2)); set it before the first socket, to a value the "
+        "scheduling policy accepts, or libzmq aborts when it starts them.",
     )
     thread_scheduling_policy = Option(
-        zmq.THREAD_SCHED_POLICY, Int32(), WRITE,
-        doc="ZMQ_THREAD_SCHED_POLICY: scheduling policy of the I/O threads.",
+        zmq.ContextOption.THREAD_SCHED_POLICY, Int32(minimum=0), WRITE,
+        doc="ZMQ_THREAD_SCHED_POLICY: the scheduling policy of the I/O threads (SCHED_OTHER "
+        "0, SCHED_FIFO 1, SCHED_RR 2, ...); set it before the first socket.",
     )
 
     def __init__(self, **options: Any) -> None:

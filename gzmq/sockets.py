@@ -9,53 +9,87 @@ from __future__ import annotations
 from typing import Any
 
 import zmq
+from zmq import SocketOption as Z
 from zope.interface import implementer
 
+from gzmq._socket_options import routing_id_kind
 from gzmq.interfaces import IReadable, ISocket, IWritable
-from gzmq.options import READ_WRITE, WRITE, Binary, Bool, Choice, Option
+from gzmq.options import WRITE, Binary, Bool, Choice, Option
 from gzmq.socket import Readable, Socket, Writable
 
 __all__ = [
+    "Dealer",
     "Pair",
     "Publisher",
-    "Subscriber",
-    "Request",
-    "Reply",
-    "Dealer",
-    "Router",
     "Pull",
     "Push",
+    "Reply",
+    "Request",
+    "Router",
+    "Stream",
+    "Subscriber",
     "XPublisher",
     "XSubscriber",
-    "Stream",
 ]
+
+
+class _Verbosity(Option[Any]):
+    """XPublisher.verbosity: one option over libzmq's ZMQ_XPUB_VERBOSE and ZMQ_XPUB_VERBOSER.
+
+    libzmq: VERBOSE 1 passes every subscribe up; VERBOSER 1 also every
+    unsubscribe; VERBOSER 0 (like VERBOSE 0) turns both off.
+    """
+
+    def __set__(self, instance: object, value: Any) -> None:
+        wire = self.kind.encode(self, value)
+        if wire == 1:
+            instance._write_option(_XPUB_VERBOSE, 1)  # type: ignore[attr-defined]
+        else:
+            instance._write_option(self, 1 if wire else 0)  # type: ignore[attr-defined]
+
+
+_XPUB_VERBOSE: Option[bool] = Option(
+    Z.XPUB_VERBOSE, Bool(), WRITE, immediate=True, doc="ZMQ_XPUB_VERBOSE"
+)
+_XPUB_VERBOSE.name = "verbosity"
 
 
 def _routing_id() -> Option[bytes]:
     return Option(
-        zmq.ROUTING_ID, Binary(min_bytes=1, max_bytes=255), READ_WRITE,
-        doc="ZMQ_ROUTING_ID: this socket's identity as seen by a ROUTER peer (bytes).",
+        Z.ROUTING_ID, routing_id_kind(),
+        doc="ZMQ_ROUTING_ID: this socket's identity as a ROUTER peer sees it (1 to 255 bytes, "
+        "not starting with NUL; b'' until set).",
     )
 
 
 def _conflate() -> Option[bool]:
     return Option(
-        zmq.CONFLATE, Bool(), WRITE,
-        doc="ZMQ_CONFLATE: keep only the last message (single-frame messages only).",
+        Z.CONFLATE, Bool(), WRITE,
+        doc="ZMQ_CONFLATE: keep only the last message in the queue (single-frame messages "
+        "only; high water marks are ignored).",
     )
 
 
-def _invert_matching() -> Option[bool]:
+def _invert_matching(what: str) -> Option[bool]:
     return Option(
-        zmq.INVERT_MATCHING, Bool(), READ_WRITE,
-        doc="ZMQ_INVERT_MATCHING: deliver messages that do NOT match the subscriptions.",
+        Z.INVERT_MATCHING, Bool(),
+        doc=f"ZMQ_INVERT_MATCHING: {what} (publishers and subscribers must agree).",
     )
 
 
 def _probe_router() -> Option[bool]:
     return Option(
-        zmq.PROBE_ROUTER, Bool(), WRITE, immediate=True,
-        doc="ZMQ_PROBE_ROUTER: send an empty message to a ROUTER peer on connect.",
+        Z.PROBE_ROUTER, Bool(), WRITE, immediate=True,
+        doc="ZMQ_PROBE_ROUTER: send an empty message to each new ROUTER peer, announcing "
+        "this socket (talk only to ROUTERs with it).",
+    )
+
+
+def _no_drop() -> Option[bool]:
+    return Option(
+        Z.XPUB_NODROP, Bool(), WRITE, immediate=True,
+        doc="ZMQ_XPUB_NODROP: at a subscriber's high water mark, fail the send with "
+        "zmq.Again (or wait) instead of dropping the message.",
     )
 
 
@@ -90,12 +124,11 @@ class Publisher(Socket, Writable):
 
     __slots__ = ()
     _socket_type = zmq.PUB
-    no_drop = Option(
-        zmq.XPUB_NODROP, Bool(), WRITE, immediate=True,
-        doc="ZMQ_XPUB_NODROP: block (EAGAIN) instead of dropping at the high water mark.",
-    )
+    no_drop = _no_drop()
     conflate = _conflate()
-    invert_matching = _invert_matching()
+    invert_matching = _invert_matching(
+        "send each message to the subscribers whose subscriptions do NOT match it"
+    )
 
 
 @implementer(ISocket, IReadable)
@@ -105,7 +138,7 @@ class Subscriber(Socket, Readable):
     __slots__ = ()
     _socket_type = zmq.SUB
     conflate = _conflate()
-    invert_matching = _invert_matching()
+    invert_matching = _invert_matching("receive the messages that match NO subscription")
 
     def subscribe(self, *prefixes: bytes | str) -> None:
         """Subscribe to messages starting with any of the prefixes (none: everything)."""
@@ -131,12 +164,14 @@ class Request(Socket, Readable, Writable):
     routing_id = _routing_id()
     probe_router = _probe_router()
     correlate = Option(
-        zmq.REQ_CORRELATE, Bool(), WRITE, immediate=True,
-        doc="ZMQ_REQ_CORRELATE: match replies to requests with a request id.",
+        Z.REQ_CORRELATE, Bool(), WRITE, immediate=True,
+        doc="ZMQ_REQ_CORRELATE: tag requests with an id and drop replies that do not carry "
+        "the id of the last request.",
     )
     relaxed = Option(
-        zmq.REQ_RELAXED, Bool(), WRITE, immediate=True,
-        doc="ZMQ_REQ_RELAXED: allow a new request before the previous reply arrived.",
+        Z.REQ_RELAXED, Bool(), WRITE, immediate=True,
+        doc="ZMQ_REQ_RELAXED: allow a new request before the previous reply arrived (the "
+        "old reply is then dropped; use with correlate).",
     )
 
 
@@ -168,13 +203,27 @@ class Router(Socket, Readable, Writable):
     _socket_type = zmq.ROUTER
     routing_id = _routing_id()
     mandatory = Option(
-        zmq.ROUTER_MANDATORY, Bool(), WRITE, immediate=True,
-        doc="ZMQ_ROUTER_MANDATORY: raise EHOSTUNREACH for an unknown peer instead of dropping.",
+        Z.ROUTER_MANDATORY, Bool(), WRITE, immediate=True,
+        doc="ZMQ_ROUTER_MANDATORY: fail a send to an unknown peer with EHOSTUNREACH, and "
+        "wait at a peer's high water mark, instead of dropping.",
     )
     probe_router = _probe_router()
     handover = Option(
-        zmq.ROUTER_HANDOVER, Bool(), WRITE, immediate=True,
-        doc="ZMQ_ROUTER_HANDOVER: a new peer with a known routing id takes over the old one.",
+        Z.ROUTER_HANDOVER, Bool(), WRITE, immediate=True,
+        doc="ZMQ_ROUTER_HANDOVER: a new peer with a routing id already in use takes the "
+        "connection over (default: it is refused).",
+    )
+    notify = Option(
+        Z.ROUTER_NOTIFY,
+        Choice({
+            None: 0,
+            "connect": zmq.NOTIFY_CONNECT,
+            "disconnect": zmq.NOTIFY_DISCONNECT,
+            "all": zmq.NOTIFY_CONNECT | zmq.NOTIFY_DISCONNECT,
+        }),
+        capability="draft",
+        doc="ZMQ_ROUTER_NOTIFY: deliver [routing_id, b''] when a peer connects and/or "
+        "disconnects: None, 'connect', 'disconnect' or 'all' (draft libzmq).",
     )
 
     def connect(self, endpoint: str, routing_id: bytes | str | None = None) -> None:
@@ -206,43 +255,29 @@ class XPublisher(Socket, Readable, Writable):
 
     __slots__ = ()
     _socket_type = zmq.XPUB
-    no_drop = Option(
-        zmq.XPUB_NODROP, Bool(), WRITE, immediate=True,
-        doc="ZMQ_XPUB_NODROP: block (EAGAIN) instead of dropping at the high water mark.",
-    )
+    no_drop = _no_drop()
     manual = Option(
-        zmq.XPUB_MANUAL, Bool(), WRITE, immediate=True,
-        doc="ZMQ_XPUB_MANUAL: subscriptions are applied by the application, not libzmq.",
+        Z.XPUB_MANUAL, Bool(), WRITE, immediate=True,
+        doc="ZMQ_XPUB_MANUAL: the application applies subscriptions itself (by sending "
+        "b'\\x01topic' / b'\\x00topic' after receiving them), not libzmq.",
     )
     welcome_message = Option(
-        zmq.XPUB_WELCOME_MSG, Binary(max_bytes=255), WRITE,
-        doc="ZMQ_XPUB_WELCOME_MSG: a message sent to each new subscriber.",
+        Z.XPUB_WELCOME_MSG, Binary(max_bytes=255), WRITE,
+        doc="ZMQ_XPUB_WELCOME_MSG: a message sent to each new subscriber (which must "
+        "subscribe to it); b'' sends none.",
     )
-    invert_matching = _invert_matching()
-    verbosity = Option(
-        zmq.XPUB_VERBOSER,
+    invert_matching = _invert_matching(
+        "send each message to the subscribers whose subscriptions do NOT match it"
+    )
+    verbosity = _Verbosity(
+        Z.XPUB_VERBOSER,
         Choice({None: 0, "all_subs": 1, "all_subs_unsubs": 2}),
         WRITE,
         immediate=True,
-        doc="ZMQ_XPUB_VERBOSER / ZMQ_XPUB_VERBOSE: which subscription messages are passed "
-        "up: None (new subscriptions only), 'all_subs', 'all_subs_unsubs'.",
+        doc="ZMQ_XPUB_VERBOSER / ZMQ_XPUB_VERBOSE: which subscription messages recv() "
+        "sees: None (unique ones), 'all_subs' (every subscribe), 'all_subs_unsubs' "
+        "(every subscribe and unsubscribe).",
     )
-
-    def _write_option(self, option: Option[Any], value: Any) -> None:
-        if option.id == zmq.XPUB_VERBOSER:
-            # libzmq: VERBOSE passes every subscribe only; VERBOSER also every
-            # unsubscribe, and VERBOSER 0 turns both off.
-            if value == 1:
-                super()._write_option(_XPUB_VERBOSE, 1)
-                return
-            value = 1 if value else 0
-        super()._write_option(option, value)
-
-
-_XPUB_VERBOSE: Option[bool] = Option(
-    zmq.XPUB_VERBOSE, Bool(), WRITE, immediate=True, doc="ZMQ_XPUB_VERBOSE"
-)
-_XPUB_VERBOSE.name = "verbosity"
 
 
 @implementer(ISocket, IReadable, IWritable)
@@ -260,8 +295,9 @@ class Stream(Socket, Readable, Writable):
     __slots__ = ()
     _socket_type = zmq.STREAM
     notify = Option(
-        zmq.STREAM_NOTIFY, Bool(), WRITE, immediate=True,
-        doc="ZMQ_STREAM_NOTIFY: deliver an empty message on connect and disconnect.",
+        Z.STREAM_NOTIFY, Bool(), WRITE,
+        doc="ZMQ_STREAM_NOTIFY: deliver [routing_id, b''] when a peer connects or "
+        "disconnects (default True).",
     )
 
     def connect(self, endpoint: str, routing_id: bytes | str | None = None) -> None:
