@@ -8,8 +8,10 @@ or libzmq cannot be found; callers then use pyzmq's ``Socket.get``.  Set
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["getsockopt_int"]
 
@@ -20,7 +22,7 @@ def _bind() -> Callable[[int, int], int] | None:
     if os.environ.get("GZMQ_PURE_PYTHON"):
         return None
     try:
-        from gzmq import _speedups  # type: ignore[attr-defined]
+        _speedups: Any = importlib.import_module("gzmq._speedups")
     except ImportError:
         return None
     import zmq.backend.cython._zmq as backend

@@ -36,7 +36,7 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq import _native
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
-__all__ = ["Waiting", "FAIRNESS_LIMIT", "Frames"]
+__all__ = ["FAIRNESS_LIMIT", "Frames", "Waiting"]
 
 #: Consecutive immediate completions on one socket before the next call
 #: yields to the hub once (zeromq.js uses the same bound).
@@ -73,7 +73,7 @@ _live: weakref.WeakSet[Waiting] = weakref.WeakSet()
 class _Parked:
     """One greenlet parked in a send or receive queue."""
 
-    __slots__ = ("glet", "woken", "expired")
+    __slots__ = ("expired", "glet", "woken")
 
     def __init__(self) -> None:
         self.glet: Any = None
@@ -100,20 +100,20 @@ class Waiting:
     """
 
     __slots__ = (
-        "socket",
+        "__weakref__",
+        "_handle",
+        "_watcher",
+        "_watching",
+        "closed",
         "hub",
         "owner",
         "pid",
         "readers",
-        "writers",
-        "streak",
-        "closed",
         "receive_timeout",
         "send_timeout",
-        "_watcher",
-        "_watching",
-        "_handle",
-        "__weakref__",
+        "socket",
+        "streak",
+        "writers",
     )
 
     def __init__(self, socket: zmq.Socket[Any]) -> None:
@@ -421,16 +421,16 @@ class Waiting:
         """Receive one whole message with DONTWAIT (raises Again if none)."""
         socket = self.socket
         if copy:
-            message = [_recv(socket, _DONTWAIT)]
+            message: list[Any] = [_recv(socket, _DONTWAIT)]
             while self.has_more():
                 message.append(_recv(socket, _DONTWAIT))
             return message
         frame = _recv(socket, _DONTWAIT, False)
-        message = [frame]
+        frames: list[Any] = [frame]
         while frame.more:
             frame = _recv(socket, _DONTWAIT, False)
-            message.append(frame)
-        return message
+            frames.append(frame)
+        return frames
 
     def wait_readable(self, timeout: float | None) -> bool:
         """Block until a message can be received, without receiving it."""

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import zmq
 from gevent import get_hub
-
 from zope.interface import implementer
 
 from gzmq.errors import GzmqWarning
@@ -37,13 +36,13 @@ if TYPE_CHECKING:
     from gzmq.socket import Socket
 
 __all__ = [
+    "EXIT_GRACE",
     "Context",
+    "KeyPair",
+    "capability",
+    "curve_keypair",
     "default_context",
     "version",
-    "capability",
-    "KeyPair",
-    "curve_keypair",
-    "EXIT_GRACE",
 ]
 
 #: The libzmq version string, e.g. "4.3.5".
@@ -51,7 +50,10 @@ version: str = zmq.zmq_version()
 
 #: Which optional features the linked libzmq has.
 capability: Mapping[str, bool] = MappingProxyType(
-    {name: bool(zmq.has(name)) for name in ("ipc", "pgm", "tipc", "norm", "curve", "gssapi", "draft")}
+    {
+        name: bool(zmq.has(name))
+        for name in ("ipc", "pgm", "tipc", "norm", "curve", "gssapi", "draft")
+    }
 )
 
 #: Seconds that interpreter exit waits, at most, for queued messages.
@@ -92,7 +94,7 @@ class Context:
     socket belongs to the thread that made it.
     """
 
-    __slots__ = ("_zmq", "_sockets", "_closed", "_pid", "__weakref__")
+    __slots__ = ("__weakref__", "_closed", "_pid", "_sockets", "_zmq")
 
     io_threads = Option(
         zmq.ContextOption.IO_THREADS, Int32(minimum=0),

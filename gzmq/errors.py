@@ -13,18 +13,18 @@ import errno
 import zmq
 
 __all__ = [
-    "ZMQError",
     "Again",
+    "GzmqWarning",
+    "InvalidThreadUseError",
+    "LateOptionWarning",
+    "NotSupportedError",
+    "ObserverModeError",
+    "OptionValueError",
+    "ReadOnlyOptionError",
     "SocketClosedError",
     "UnknownOptionError",
-    "ReadOnlyOptionError",
     "WriteOnlyOptionError",
-    "OptionValueError",
-    "ObserverModeError",
-    "NotSupportedError",
-    "InvalidThreadUseError",
-    "GzmqWarning",
-    "LateOptionWarning",
+    "ZMQError",
 ]
 
 ZMQError = zmq.ZMQError

@@ -13,7 +13,7 @@ from typing import Any
 
 from zope.interface import Attribute, Interface
 
-__all__ = ["IReadable", "IWritable", "ISocket", "IObserver", "IProxy", "IContext"]
+__all__ = ["IContext", "IObserver", "IProxy", "IReadable", "ISocket", "IWritable"]
 
 
 class ISocket(Interface):

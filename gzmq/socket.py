@@ -28,7 +28,7 @@ from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
 
-__all__ = ["Socket", "Readable", "Writable", "Message", "Frame"]
+__all__ = ["Frame", "Message", "Readable", "Socket", "Writable"]
 
 Frame = bytes | bytearray | memoryview | str | zmq.Frame | None
 Message = Frame | list[Frame] | tuple[Frame, ...]
@@ -120,7 +120,7 @@ class Socket(SocketOptions):
     the thread that made it.
     """
 
-    __slots__ = ("_sock", "_waiting", "_context", "_endpoints", "_observer", "__weakref__")
+    __slots__ = ("__weakref__", "_context", "_endpoints", "_observer", "_sock", "_waiting")
 
     _socket_type: ClassVar[int]
 

@@ -59,7 +59,7 @@ def test_request_second_send_is_efsm(endpoint, connected) -> None:
 
 def test_router_mandatory_unknown_peer(endpoint, connected) -> None:
     """ROUTER with mandatory raises EHOSTUNREACH for an unknown routing id."""
-    router, dealer = connected(gzmq.Router, gzmq.Dealer, endpoint())
+    router, _dealer = connected(gzmq.Router, gzmq.Dealer, endpoint())
     router.mandatory = True
     with pytest.raises(zmq.ZMQError) as info:
         router.send([b"nobody", b"hello"])
@@ -236,7 +236,8 @@ def test_stream_http_server(context) -> None:
             identity, data = server.recv(timeout=5)
             request += data
         body = b"hello from gzmq"
-        server.send([identity, b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)])
+        head = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+        server.send([identity, head + body])
         return request
 
     serving = gevent.spawn(serve)

@@ -34,7 +34,7 @@ def _key(message: list[bytes]) -> bytes:
 def test_randomized_send_recv_close_timeouts(
     seed: int, endpoint: Callable[[], str], context: gzmq.Context
 ) -> None:
-    """Random senders, receivers, timeouts and closes: every message accounted for, in bounded time."""
+    """Random sends, receives, timeouts and closes: every message accounted for, in bounded time."""
     rng = random.Random(seed)
     sockets = []
     sent: list[set[bytes]] = []
@@ -119,7 +119,7 @@ def test_randomized_send_recv_close_timeouts(
         gevent.joinall(group, timeout=60, raise_error=True)
         assert all(g.dead for g in group), "a sender hung"
     gevent.joinall(chaos_greenlets, timeout=10, raise_error=True)
-    for pair, (connecting, bound) in enumerate(sockets):
+    for pair in range(len(sockets)):
         if closed_mid_flight[pair]:
             continue
         deadline = gevent.Timeout(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import threading
 import time
@@ -243,9 +244,9 @@ def test_receive_timeout_option(option_ms: int, endpoint, connected) -> None:
 def test_send_timeout_option(option_ms: int, context) -> None:
     """send_timeout -1 waits, 0 tries once, N ms raises zmq.Again; a timed-out send sent nothing."""
     push = gzmq.Push(context=context, linger=0, send_high_water_mark=1, send_timeout=option_ms)
-    push.bind("inproc://send-timeout-%d" % option_ms)
+    push.bind(f"inproc://send-timeout-{option_ms}")
     pull = gzmq.Pull(context=context, linger=0, receive_high_water_mark=1)
-    pull.connect("inproc://send-timeout-%d" % option_ms)
+    pull.connect(f"inproc://send-timeout-{option_ms}")
     sent = 0
     while True:
         try:
@@ -355,7 +356,7 @@ def test_killed_multipart_sender_leaves_no_partial_message(endpoint, context) ->
 
 def test_close_wakes_every_waiter(endpoint, connected) -> None:
     """close() from another greenlet wakes every waiter promptly with SocketClosedError."""
-    pull, push = connected(gzmq.Pull, gzmq.Push, endpoint())
+    pull, _push = connected(gzmq.Pull, gzmq.Push, endpoint())
     errors: list[BaseException] = []
 
     def wait() -> None:
@@ -471,7 +472,7 @@ def test_draining_a_busy_socket_does_not_starve_the_hub(context) -> None:
     tick.join(2)
     assert drained > FAIRNESS_LIMIT
     assert len(ticks) >= 15, f"the ticker ticked {len(ticks)} times in 0.5 s"
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert max(gaps) < 0.2
 
 
