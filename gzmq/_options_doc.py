@@ -1,4 +1,4 @@
-"""Generates docs/options.md from the option registry (see :func:`gzmq.options.options_markdown`)."""
+"""Generates docs/options.md from the option registry (:func:`gzmq.options.options_markdown`)."""
 
 from __future__ import annotations
 

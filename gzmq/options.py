@@ -102,7 +102,7 @@ class Kind(Generic[T]):
 
     def decode(self, raw: Any) -> T:
         """Convert what libzmq returned to the option's Python value."""
-        return raw  # type: ignore[no-any-return]
+        return raw
 
     def describe(self) -> str:
         """The type and accepted values, for the documentation."""

@@ -811,7 +811,9 @@ def test_curve_secures_a_connection(
             assert _delivered(server, raw, b"raw key")
 
 
-def _zap_handler(router: gzmq.Router, passwords: dict[bytes, bytes], log: list[list[bytes]]) -> None:
+def _zap_handler(
+    router: gzmq.Router, passwords: dict[bytes, bytes], log: list[list[bytes]]
+) -> None:
     """A ZAP (RFC 27) handler: accept PLAIN users whose password matches, refuse the rest."""
     for frames in router:
         peer, delimiter, version, request_id, _domain, _address, _identity, mechanism, *creds = (
