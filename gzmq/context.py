@@ -141,8 +141,13 @@ class Context:
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._closed = False
         self._pid = os.getpid()
+        try:
+            apply_options(self, options)
+        except BaseException:
+            self._closed = True
+            self._zmq.term()  # no sockets yet: returns at once
+            raise
         _contexts.add(self)
-        apply_options(self, options)
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else f" {len(self._sockets)} sockets"
