@@ -9,11 +9,15 @@ class has only the methods it can use.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
+import socket
 import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
@@ -112,6 +116,35 @@ def _endpoint_error(error: zmq.ZMQError, endpoint: str, action: str) -> zmq.ZMQE
     return enriched
 
 
+def _resolve_bind_host(address: str) -> str:
+    """A tcp bind endpoint with its host name resolved cooperatively (others unchanged).
+
+    IP literals, ``*`` and interface names (libzmq looks those up locally) are
+    left alone; anything else goes through gevent's resolver.
+    """
+    if not address.startswith("tcp://"):
+        return address
+    host, separator, port = address[6:].rpartition(":")
+    if not separator or not host or host == "*" or host.startswith("[") or ";" in host:
+        return address
+    try:
+        ipaddress.ip_address(host)
+        return address
+    except ValueError:
+        pass
+    if host in {name for _, name in socket.if_nameindex()}:
+        return address
+    try:
+        infos = gevent.socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as error:
+        failure = zmq.ZMQError(
+            errno.ENODEV, f"bind {address!r} failed: cannot resolve host {host!r} ({error})"
+        )
+        failure.address = address  # type: ignore[attr-defined]
+        raise failure from None
+    return f"tcp://{infos[0][4][0]}:{port}"
+
+
 class Socket(SocketOptions):
     """A ZeroMQ socket whose blocking-looking calls yield to the gevent hub.
 
@@ -120,7 +153,9 @@ class Socket(SocketOptions):
     the thread that made it.
     """
 
-    __slots__ = ("__weakref__", "_context", "_endpoints", "_observer", "_sock", "_waiting")
+    __slots__ = (
+        "__weakref__", "_bound", "_context", "_endpoints", "_observer", "_sock", "_waiting",
+    )
 
     _socket_type: ClassVar[int]
 
@@ -140,6 +175,8 @@ class Socket(SocketOptions):
         self._sock = context._raw_socket(cls._socket_type)
         self._waiting = Waiting(self._sock)
         self._endpoints: list[str] = []
+        #: bind() endpoint as given -> as libzmq knows it (resolved host, real port).
+        self._bound: dict[str, str] = {}
         self._observer: Any = None
         try:
             apply_options(self, options)
@@ -241,6 +278,7 @@ class Socket(SocketOptions):
         sock = self._sock
         waiting.close(lambda: sock.close(linger))
         self._endpoints.clear()
+        self._bound.clear()
         if observer is not None:
             observer._socket_closed()
 
@@ -253,25 +291,37 @@ class Socket(SocketOptions):
     # -- endpoints -----------------------------------------------------------------
 
     def bind(self, endpoint: str) -> None:
-        """Bind to an endpoint; ``tcp://host:*`` picks a free port (see last_endpoint)."""
+        """Bind to an endpoint; ``tcp://host:*`` picks a free port (see last_endpoint).
+
+        A tcp host name is resolved through gevent's resolver first, so a slow
+        DNS lookup blocks only the calling greenlet, never the hub (libzmq
+        would resolve it synchronously inside bind).
+        """
         address = _endpoint_text(endpoint)
         self._check_usable()
+        target = _resolve_bind_host(address)
+        self._check_usable()  # the socket may have been closed while resolving
         try:
-            self._sock.bind(address)
+            self._sock.bind(target)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "bind") from None
-        self._endpoints.append(self.last_endpoint if "*" in address else address)
+        bound = self.last_endpoint if target != address or "*" in address else address
+        self._bound[address] = bound
+        self._endpoints.append(bound)
 
     def unbind(self, endpoint: str) -> None:
         """Stop listening on an endpoint given to bind() (or read from last_endpoint)."""
         address = _endpoint_text(endpoint)
         self._check_usable()
+        target = self._bound.get(address, address)
         try:
-            self._sock.unbind(address)
+            self._sock.unbind(target)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "unbind") from None
-        if address in self._endpoints:
-            self._endpoints.remove(address)
+        for given in [key for key, value in self._bound.items() if value == target]:
+            del self._bound[given]
+        if target in self._endpoints:
+            self._endpoints.remove(target)
 
     def connect(self, endpoint: str) -> None:
         """Connect to an endpoint (libzmq connects in the background and reconnects)."""

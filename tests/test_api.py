@@ -230,3 +230,30 @@ def test_interpreter_exit_does_not_hang_on_unsent_messages() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("waiting for queued messages") == 1
+
+
+def test_bind_to_host_name_resolves_cooperatively(context: gzmq.Context) -> None:
+    """bind("tcp://localhost:*") resolves through gevent; endpoints and unbind use the name."""
+    pull = gzmq.Pull(context=context, linger=0)
+    ticks = []
+    ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.001)) for _ in range(3)])
+    pull.bind("tcp://localhost:*")
+    bound = pull.last_endpoint
+    assert bound.startswith("tcp://127.0.0.1:")
+    assert pull.endpoints == (bound,)
+    push = gzmq.Push(context=context, linger=0)
+    push.connect(bound)
+    push.send(b"via localhost")
+    assert pull.recv(timeout=5) == [b"via localhost"]
+    pull.unbind("tcp://localhost:*")
+    assert pull.endpoints == ()
+    ticker.join(1)
+
+
+def test_bind_to_unresolvable_host_names_it(context: gzmq.Context) -> None:
+    """A host name that does not resolve raises ZMQError naming the endpoint."""
+    pull = gzmq.Pull(context=context, linger=0)
+    with pytest.raises(zmq.ZMQError) as info:
+        pull.bind("tcp://no-such-host.invalid:5555")
+    assert "no-such-host.invalid" in str(info.value)
+    assert info.value.address == "tcp://no-such-host.invalid:5555"  # type: ignore[attr-defined]
