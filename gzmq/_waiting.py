@@ -178,6 +178,16 @@ class Waiting:
                 head.woken = True
                 run_callback(head.resume)
 
+    def after_call(self) -> None:
+        """After any other libzmq call on the socket (bind, options, ...): keep waiters awake.
+
+        libzmq processes pending commands inside bind, connect, unbind,
+        disconnect and option calls, which may consume the ZMQ_FD edge that
+        a parked greenlet waits for.
+        """
+        if self.readers or self.writers:
+            self.refresh()
+
     def _on_fd(self) -> None:
         """The io watcher fired (in the hub): read EVENTS and wake who is ready."""
         if self.closed:

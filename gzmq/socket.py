@@ -205,6 +205,8 @@ class Socket(SocketOptions):
         except _ZMQError as error:
             self._waiting.fail(error)
             raise  # unreachable: fail() always raises
+        finally:
+            self._waiting.after_call()
 
     def _write_option(self, option: Option[Any], value: Any) -> None:
         self._check_usable()
@@ -218,6 +220,8 @@ class Socket(SocketOptions):
             write_socket_option(self._sock, option, value)
         except _ZMQError as error:
             self._waiting.fail(error)
+        finally:
+            self._waiting.after_call()
         if option.id == _RCVTIMEO:
             self._waiting.receive_timeout = value
         elif option.id == _SNDTIMEO:
@@ -305,6 +309,8 @@ class Socket(SocketOptions):
             self._sock.bind(target)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "bind") from None
+        finally:
+            self._waiting.after_call()
         bound = self.last_endpoint if target != address or "*" in address else address
         self._bound[address] = bound
         self._endpoints.append(bound)
@@ -318,6 +324,8 @@ class Socket(SocketOptions):
             self._sock.unbind(target)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "unbind") from None
+        finally:
+            self._waiting.after_call()
         for given in [key for key, value in self._bound.items() if value == target]:
             del self._bound[given]
         if target in self._endpoints:
@@ -331,6 +339,8 @@ class Socket(SocketOptions):
             self._sock.connect(address)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "connect") from None
+        finally:
+            self._waiting.after_call()
         self._endpoints.append(address)
 
     def disconnect(self, endpoint: str) -> None:
@@ -341,6 +351,8 @@ class Socket(SocketOptions):
             self._sock.disconnect(address)
         except _ZMQError as error:
             raise _endpoint_error(error, address, "disconnect") from None
+        finally:
+            self._waiting.after_call()
         if address in self._endpoints:
             self._endpoints.remove(address)
 

@@ -144,15 +144,21 @@ class Subscriber(Socket, Readable):
         """Subscribe to messages starting with any of the prefixes (none: everything)."""
         values = _prefixes(prefixes)
         self._check_usable()
-        for value in values:
-            self._sock.setsockopt(zmq.SUBSCRIBE, value)
+        try:
+            for value in values:
+                self._sock.setsockopt(zmq.SUBSCRIBE, value)
+        finally:
+            self._waiting.after_call()
 
     def unsubscribe(self, *prefixes: bytes | str) -> None:
         """Remove subscriptions made with subscribe() (none: the everything one)."""
         values = _prefixes(prefixes)
         self._check_usable()
-        for value in values:
-            self._sock.setsockopt(zmq.UNSUBSCRIBE, value)
+        try:
+            for value in values:
+                self._sock.setsockopt(zmq.UNSUBSCRIBE, value)
+        finally:
+            self._waiting.after_call()
 
 
 @implementer(ISocket, IReadable, IWritable)

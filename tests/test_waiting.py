@@ -569,3 +569,39 @@ def test_forked_child_rejects_parent_sockets_and_makes_new_ones() -> None:
     parent_socket.close()
     assert outcome == b"\x00", f"child reported {outcome!r}"
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+# -- rule 2: every operation that may consume the edge re-reads EVENTS -------------
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["bind", "connect", "unbind", "disconnect", "option", "events-option"],
+)
+def test_no_lost_wake_up_after_other_calls(operation: str, context) -> None:
+    """bind/connect/unbind/disconnect/options process libzmq commands: waiters still wake."""
+    pull = gzmq.Pull(context=context, linger=0)
+    pull.bind(f"inproc://edge-{operation}")
+    pull.bind(f"inproc://edge-{operation}-spare")
+    spare_push = gzmq.Push(context=context, linger=0)
+    push = gzmq.Push(context=context, linger=0)
+    push.connect(f"inproc://edge-{operation}")
+    waiter = gevent.spawn(pull.recv)
+    _wait_parked(pull._waiting.readers, 1)
+    push.send(b"wake up")  # signals pull's ZMQ_FD ...
+    # ... and this call, made before the hub runs, drains it inside libzmq:
+    if operation == "bind":
+        pull.bind(f"inproc://edge-{operation}-more")
+    elif operation == "connect":
+        pull.connect(f"inproc://edge-{operation}-elsewhere")
+    elif operation == "unbind":
+        pull.unbind(f"inproc://edge-{operation}-spare")
+    elif operation == "disconnect":
+        pull.connect(f"inproc://edge-{operation}-gone")
+        pull.disconnect(f"inproc://edge-{operation}-gone")
+    elif operation == "option":
+        pull.receive_high_water_mark = 500
+    else:
+        assert pull.linger == 0
+    assert waiter.get(timeout=2) == [b"wake up"]
+    spare_push.close()
