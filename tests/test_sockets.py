@@ -302,3 +302,15 @@ def test_curve_delivery(endpoint, context) -> None:
     client.send([b"secret", b"payload"])
     assert server.recv(timeout=5) == [b"secret", b"payload"]
     assert server.security == "curve" and client.security == "curve"
+
+
+def test_recv_without_copy_returns_frames(endpoint, connected) -> None:
+    """recv(copy=False) returns zmq.Frame objects holding the whole message."""
+    pull, push = connected(gzmq.Pull, gzmq.Push, endpoint())
+    big = b"z" * 100_000
+    push.send([b"head", big])
+    frames = pull.recv(copy=False, timeout=5)
+    assert all(isinstance(frame, zmq.Frame) for frame in frames)
+    assert [frame.bytes for frame in frames] == [b"head", big]
+    push.send(zmq.Frame(b"as frame"))
+    assert pull.recv(timeout=5) == [b"as frame"]
