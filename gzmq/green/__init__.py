@@ -27,15 +27,17 @@ from zmq import *  # noqa: F403 - a drop-in re-exports all of pyzmq
 from gzmq.green.core import Context as Context
 from gzmq.green.core import Socket as Socket
 from gzmq.green.device import device as device
-from gzmq.green.device import proxy as proxy
-from gzmq.green.device import proxy_steerable as proxy_steerable
+
+# The star import typed these names with pyzmq's signatures first (for mypy).
+from gzmq.green.device import proxy as proxy  # type: ignore[assignment]
+from gzmq.green.device import proxy_steerable as proxy_steerable  # type: ignore[assignment]
 from gzmq.green.poll import Poller as Poller
 from gzmq.green.poll import select as select
-from gzmq.green.poll import zmq_poll as zmq_poll
+from gzmq.green.poll import zmq_poll as zmq_poll  # type: ignore[no-redef]
 
 #: pyzmq's aliases for the synchronous classes; here they are the green ones.
-SyncContext = Context
-SyncSocket = Socket
+SyncContext = Context  # type: ignore[misc]
+SyncSocket = Socket  # type: ignore[misc]
 
 #: The names that differ from pyzmq's (what gzmq.monkey patches).
 GREEN_NAMES = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, cast
 
 import zmq
 from zmq.backend import Socket as _BackendSocket
@@ -41,7 +41,8 @@ class State:
     def __init__(self, shadow: _BackendSocket, read_timeouts: bool) -> None:
         self.shadow = shadow
         self.handle: int = shadow.underlying
-        self.waiting = Waiting(shadow)
+        # Waiting needs only the backend methods, which the shadow has.
+        self.waiting = Waiting(cast(Any, shadow))
         if read_timeouts:
             try:
                 self.waiting.receive_timeout = int(_get(shadow, _RCVTIMEO))
@@ -59,7 +60,7 @@ class State:
 
     def mark_closed(self) -> None:
         """Make the shadow refuse libzmq calls (the handle is about to be freed)."""
-        self.shadow._closed = True
+        self.shadow._closed = True  # type: ignore[attr-defined]  # pyzmq's stubs omit it
 
 
 def state_of(sock: Any) -> State | None:
@@ -88,7 +89,7 @@ def waiting_here(state: State) -> Waiting:
         raise SocketClosedError()
     if waiting.pid != os.getpid() or waiting.readers or waiting.writers:
         waiting.wrong_owner()
-    moved = Waiting(state.shadow)
+    moved = Waiting(cast(Any, state.shadow))
     moved.receive_timeout = waiting.receive_timeout
     moved.send_timeout = waiting.send_timeout
     state.waiting = moved

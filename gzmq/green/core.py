@@ -104,7 +104,7 @@ def _send_continued(sock: Any, frame: Any, flags: int) -> Any:
             gevent.sleep(0.001)
 
 
-class Socket(_OriginalSocket):  # type: ignore[type-arg]
+class Socket(_OriginalSocket):
     """A :class:`zmq.Socket` whose blocking calls block only the calling greenlet.
 
     Same constructor as pyzmq's (``Socket(ctx, zmq.REQ)``, ``Socket(shadow=...)``,
@@ -129,7 +129,10 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
         if isinstance(ctx_or_socket, _BackendSocket):
             shadow, ctx_or_socket = ctx_or_socket, None
         shadow_context = shadow.context if isinstance(shadow, _BackendSocket) else None
-        super().__init__(ctx_or_socket, socket_type, shadow=shadow, copy_threshold=copy_threshold)
+        # pyzmq's overloads split what its one implementation accepts together.
+        super().__init__(  # type: ignore[call-overload]
+            ctx_or_socket, socket_type, shadow=shadow, copy_threshold=copy_threshold
+        )
         if shadow_context is not None and self.context is None:
             self.context = shadow_context
         # The Waiting holds a second (shadow) handle object, never this one.
@@ -183,7 +186,7 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
         finally:
             self._after_call()
 
-    def unbind(self, addr: str) -> None:
+    def unbind(self, addr: str | bytes) -> None:
         """Stop listening on ``addr``."""
         self._check_free()
         try:
@@ -191,7 +194,7 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
         finally:
             self._after_call()
 
-    def disconnect(self, addr: str) -> None:
+    def disconnect(self, addr: str | bytes) -> None:
         """Disconnect from ``addr``."""
         self._check_free()
         try:
@@ -435,6 +438,8 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
                 return self._pop_held(state, rest, copy)
         waiting = state.waiting
         if not waiting.readers and waiting.streak < _LIMIT:
+            frame: Any
+            more: Any
             try:
                 if copy:
                     frame = _recv(self, _DONTWAIT)
@@ -518,7 +523,7 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
 
     def _hold_rest(self, state: State, copy: bool) -> None:
         """Take the rest of the message just started, for the current greenlet."""
-        rest = []
+        rest: list[Any] = []
         if copy:
             handle = state.handle
             while True:
@@ -546,7 +551,7 @@ class Socket(_OriginalSocket):  # type: ignore[type-arg]
         return frame
 
 
-class Context(_OriginalContext[Socket]):  # type: ignore[type-var]
+class Context(_OriginalContext[Socket]):
     """A :class:`zmq.Context` whose sockets are green :class:`Socket` objects.
 
     ``Context.instance()`` is separate from pyzmq's.  ``term()`` runs in

@@ -100,7 +100,7 @@ def _check(items: list[tuple[Any, int]], greens: list[tuple[State, int]]) -> lis
     A closed socket raises (libzmq would take its freed handle for fd 0).
     """
     for sock, _ in items:
-        if isinstance(sock, _BackendSocket) and sock._closed:
+        if isinstance(sock, _BackendSocket) and getattr(sock, "_closed", False):
             raise SocketClosedError() if state_of(sock) is not None else zmq.ZMQError(zmq.ENOTSOCK)
     ready: list[tuple[Any, int]] = _zmq_poll(items, 0)
     ident = _get_ident()
@@ -160,14 +160,17 @@ def _poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any
             if state is not None:
                 waiting = waiting_here(state)
                 waitings.append(waiting)
+                # An _Entry stands in the queues as the core's own entries do.
+                readers: Any = waiting.readers
+                writers: Any = waiting.writers
                 if flags & _POLLIN:
                     entry = _Entry(wake)
-                    waiting.readers.append(entry)
-                    parked.append((waiting.readers, entry))
+                    readers.append(entry)
+                    parked.append((readers, entry))
                 if flags & _POLLOUT:
                     entry = _Entry(wake)
-                    waiting.writers.append(entry)
-                    parked.append((waiting.writers, entry))
+                    writers.append(entry)
+                    parked.append((writers, entry))
                 if flags & (_POLLIN | _POLLOUT) and not waiting._watching:
                     waiting._start_watching()
                 continue
