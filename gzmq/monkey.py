@@ -59,25 +59,28 @@ def _modules() -> list[Any]:
 
 
 def _late_contexts() -> list[Any]:
-    """pyzmq contexts (not green, not closed) that exist already."""
+    """pyzmq contexts (not green, not closed, not gzmq's own) that exist already."""
     import zmq
 
     import gzmq.green
+    from gzmq.context import Context as NativeContext
 
-    original = get_original("Context")
-    found: list[Any] = []
-    instance = getattr(original, "_instance", None)
-    if instance is not None and not instance.closed:
-        found.append(instance)
+    candidates: list[Any] = []
+    instance = getattr(get_original("Context"), "_instance", None)
+    if instance is not None:
+        candidates.append(instance)
+    # gzmq's native contexts hold a pyzmq context; their sockets are cooperative.
+    native: set[int] = set()
     for obj in gc.get_objects():
-        if (
+        if isinstance(obj, NativeContext):
+            native.add(id(obj._zmq))
+        elif (
             isinstance(obj, zmq.backend.Context)
             and not isinstance(obj, gzmq.green.Context)
             and obj is not instance
-            and not obj.closed
         ):
-            found.append(obj)
-    return found
+            candidates.append(obj)
+    return [ctx for ctx in candidates if id(ctx) not in native and not ctx.closed]
 
 
 def patch() -> None:

@@ -672,7 +672,7 @@ def test_noblock_never_waits(ctx: Any) -> None:
 def test_draining_a_busy_socket_lets_other_greenlets_run(ctx: Any) -> None:
     """A greenlet receiving from a socket that always has data yields now and then."""
     pull, push = make_pair(ctx, zmq.PULL, zmq.PUSH, inproc)
-    count = 3 * FAIRNESS_LIMIT
+    count = 2 * FAIRNESS_LIMIT + 8
     for number in range(count):
         push.send(b"%d" % number)
     gevent.sleep(0.05)
@@ -939,13 +939,21 @@ def test_zero_copy_receive(ctx: Any) -> None:
 
 
 def test_shadow(ctx: Any) -> None:
-    """Socket.shadow() and Socket(other_socket) wrap an existing socket, green."""
+    """Socket.shadow() and Socket(other) wrap an existing socket, green, sharing its queue."""
     pull, push = make_pair(ctx, zmq.PULL, zmq.PUSH, inproc)
     shadow = gzmq.green.Socket.shadow(pull.underlying)
     assert isinstance(shadow, gzmq.green.Socket)
     push.send(b"via shadow")
     with gevent.Timeout(PROMPTLY):
         assert shadow.recv() == b"via shadow"
+    # Green objects on one libzmq socket share one queue: closing one wakes the other's waiter.
+    waiter = gevent.spawn(shadow.recv)
+    gevent.sleep(0.02)
+    pull.close()
+    with pytest.raises(gzmq.SocketClosedError):
+        waiter.get(timeout=PROMPTLY)
+    shadow.close()
+    assert shadow.closed
     plain = zmq.Context()
     try:
         raw = plain.socket(zmq.PULL)

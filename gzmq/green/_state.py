@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import Any, cast
 
 import zmq
@@ -21,7 +22,7 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq._waiting import Waiting
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
-__all__ = ["BUSY_STREAK", "State", "state_of", "waiting_here"]
+__all__ = ["BUSY_STREAK", "State", "state_for", "state_of", "waiting_here"]
 
 _get_ident = threading.get_ident
 _get = _BackendSocket.get
@@ -36,7 +37,7 @@ BUSY_STREAK = 1 << 62
 class State:
     """Mutable state of one green socket (no reference to the socket itself)."""
 
-    __slots__ = ("busy", "handle", "rstash", "shadow", "sstash", "waiting")
+    __slots__ = ("__weakref__", "busy", "handle", "rstash", "shadow", "sstash", "waiting")
 
     def __init__(self, shadow: _BackendSocket, read_timeouts: bool) -> None:
         self.shadow = shadow
@@ -61,6 +62,22 @@ class State:
     def mark_closed(self) -> None:
         """Make the shadow refuse libzmq calls (the handle is about to be freed)."""
         self.shadow._closed = True  # type: ignore[attr-defined]  # pyzmq's stubs omit it
+
+
+#: libzmq handle -> the State of the green sockets on it: green objects that
+#: shadow one libzmq socket share one Waiting (one queue, one watcher), so an
+#: operation through one of them never loses another's wake-up.
+_by_handle: weakref.WeakValueDictionary[int, State] = weakref.WeakValueDictionary()
+
+
+def state_for(handle: int, shadowing: bool) -> State:
+    """The State for a new green socket object on libzmq socket ``handle``."""
+    state = _by_handle.get(handle) if shadowing else None
+    if state is None or state.waiting.closed or state.waiting.pid != os.getpid():
+        # The Waiting holds a second handle object, never the green socket.
+        state = State(_BackendSocket(shadow=handle), read_timeouts=shadowing)
+        _by_handle[handle] = state
+    return state
 
 
 def state_of(sock: Any) -> State | None:

@@ -30,7 +30,7 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq import _native
 from gzmq._waiting import FAIRNESS_LIMIT
 from gzmq.errors import InvalidThreadUseError
-from gzmq.green._state import State, waiting_here
+from gzmq.green._state import State, state_for, waiting_here
 from gzmq.green.poll import Poller
 
 if TYPE_CHECKING:
@@ -135,17 +135,21 @@ class Socket(_OriginalSocket):
         )
         if shadow_context is not None and self.context is None:
             self.context = shadow_context
-        # The Waiting holds a second (shadow) handle object, never this one.
-        mirror = _BackendSocket(shadow=self.underlying)
-        self.__dict__["_g"] = State(mirror, read_timeouts=bool(shadow))
+        self.__dict__["_g"] = state_for(self.underlying, shadowing=bool(shadow))
 
     # -- lifecycle -----------------------------------------------------------------
 
     def close(self, linger: int | None = None) -> None:
         """Close the socket; every greenlet waiting on it gets SocketClosedError."""
         state: State | None = self.__dict__.get("_g")
-        if state is None or state.waiting.closed:
+        if state is None:
             super().close(linger)
+            return
+        if state.waiting.closed:
+            # Closed through another green object on the same libzmq socket.
+            if self.context:
+                self.context._rm_socket(self)
+            self._closed = True
             return
         if state.busy is not None:
             raise InvalidThreadUseError(state.busy)
@@ -275,6 +279,10 @@ class Socket(_OriginalSocket):
                     if waiting.readers:
                         waiting.refresh()
                     raise
+            except _ZMQError:
+                if waiting.readers:
+                    waiting.refresh()
+                raise
             else:
                 waiting.streak += 1
                 if waiting.readers:
@@ -409,6 +417,10 @@ class Socket(_OriginalSocket):
                     if waiting.readers:
                         waiting.refresh()
                     raise
+            except _ZMQError:
+                if waiting.readers:
+                    waiting.refresh()
+                raise
             else:
                 waiting.streak += 1
                 if waiting.readers:
@@ -454,6 +466,10 @@ class Socket(_OriginalSocket):
                     if waiting.writers:
                         waiting.refresh()
                     raise
+            except _ZMQError:
+                if waiting.writers:
+                    waiting.refresh()
+                raise
             else:
                 if more:
                     self._hold_rest(state, copy)
@@ -481,6 +497,10 @@ class Socket(_OriginalSocket):
                     if waiting.writers:
                         waiting.refresh()
                     raise
+            except _ZMQError:
+                if waiting.writers:
+                    waiting.refresh()
+                raise
             else:
                 waiting.streak += 1
                 if waiting.writers:
@@ -505,6 +525,10 @@ class Socket(_OriginalSocket):
                         if waiting.writers:
                             waiting.refresh()
                         raise
+                except _ZMQError:
+                    if waiting.writers:
+                        waiting.refresh()
+                    raise
                 else:
                     if _more(self, state.handle):
                         self._hold_rest(state, True)
