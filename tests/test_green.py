@@ -499,6 +499,34 @@ def test_device_forwards_off_the_hub(ctx: Any) -> None:
     terminating.get(timeout=PROMPTLY)
 
 
+@pytest.mark.parametrize("stop", ["kill", "timeout"])
+def test_interrupting_the_proxy_greenlet_stops_the_proxy(ctx: Any, stop: str) -> None:
+    """Killing (or timing out) the greenlet in device() stops the proxy and frees its sockets."""
+    rep = ctx.socket(zmq.REP)
+    address = bound(rep, inproc)
+    req = ctx.socket(zmq.REQ)
+    req.linger = 0
+    req.connect(address)
+    if stop == "kill":
+        running = gevent.spawn(gzmq.green.device, zmq.QUEUE, rep, rep)  # a single-socket device
+    else:
+        running = gevent.spawn(gevent.with_timeout, 0.3, gzmq.green.device, zmq.QUEUE, rep, rep)
+    req.send(b"echo")
+    with gevent.Timeout(PROMPTLY):
+        assert req.recv() == b"echo"
+    if stop == "kill":
+        running.kill(block=True, timeout=PROMPTLY)
+    else:
+        with pytest.raises(gevent.Timeout):
+            running.get(timeout=PROMPTLY)
+    assert running.dead
+    req.send(b"served by hand")  # the REP is ours again
+    with gevent.Timeout(PROMPTLY):
+        assert rep.recv() == b"served by hand"
+    rep.close()
+    req.close()
+
+
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_unclosed_socket_is_garbage_collected(
     request: pytest.FixtureRequest, impl: ModuleType, endpoint: Callable[[], str]

@@ -7,10 +7,16 @@ runs, so DNS lookups and other pool work are not starved) and only the
 calling greenlet waits.  While it runs, its sockets belong to that thread:
 any other use of a green socket among them raises
 :class:`gzmq.InvalidThreadUseError` instead of racing with the proxy.
+
+``proxy`` and ``device`` run libzmq's steerable proxy with a private control
+socket, so that killing the calling greenlet stops the proxy (as killing
+zmq.green's device does) and frees the sockets.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +27,9 @@ from zmq.backend import proxy_steerable as _proxy_steerable
 
 from gzmq.errors import InvalidThreadUseError
 from gzmq.green._state import BUSY_STREAK, State, state_of, waiting_here
+
+_PlainSocket = zmq.Socket  # pyzmq's own class (gzmq.green is imported before any patch)
+_ids = itertools.count()
 
 __all__ = ["device", "proxy", "proxy_steerable"]
 
@@ -62,36 +71,73 @@ def _release(claimed: list[State]) -> None:
         state.waiting.streak = 0
 
 
-def _off_hub(function: Callable[..., Any], sockets: tuple[Any, ...]) -> Any:
-    """Run ``function(*sockets)`` in the threadpool; only this greenlet waits for it."""
-    claimed = _claim(sockets)
+def _steering_pair(context: Any) -> tuple[Any, Any] | None:
+    """A private control socket for the proxy, and the PAIR that can send it TERMINATE."""
+    if context is None or context.closed:
+        return None
+    address = f"inproc://gzmq-green-proxy-{os.getpid()}-{next(_ids)}"
+    control = _PlainSocket(context, zmq.PAIR)
+    steer = _PlainSocket(context, zmq.PAIR)
+    for sock in (control, steer):
+        sock.linger = 0
+    control.bind(address)
+    steer.connect(address)
+    return control, steer
+
+
+def _off_hub(
+    function: Callable[..., Any], sockets: tuple[Any, ...], steering: tuple[Any, Any] | None
+) -> Any:
+    """Run ``function(*sockets)`` in the threadpool; only this greenlet waits for it.
+
+    With ``steering`` (the proxy's own control socket and a PAIR to it), a
+    greenlet interrupted while it waits (killed, timed out) stops the proxy
+    with TERMINATE and waits for its thread before the exception goes on,
+    so the sockets are free again, as they are after zmq.green's device.
+    """
+    try:
+        claimed = _claim(sockets)
+    except BaseException:
+        for sock in steering or ():
+            sock.close()
+        raise
     hub = get_hub_if_exists()
-    if hub is None:
+    pool = hub.threadpool if hub is not None else None
+
+    def finished(_: Any = None) -> None:
+        # In the hub, once the proxy thread has really returned (even if the
+        # waiting greenlet was killed meanwhile).
+        _release(claimed)
+        if steering is not None:
+            for sock in steering:
+                sock.close()
+        if pool is not None:
+            pool.maxsize = max(pool.maxsize - 1, 0)
+
+    if pool is None:
         # A thread without gevent: blocking it is what the caller asked for.
         try:
             return function(*sockets)
         finally:
-            _release(claimed)
-    pool = hub.threadpool
+            finished()
     try:
         pool.maxsize += 1
-        try:
-            result = pool.spawn(function, *sockets)
-        except BaseException:
-            pool.maxsize -= 1
-            raise
+        result = pool.spawn(function, *sockets)
     except BaseException:
-        _release(claimed)
+        finished()
         raise
-
-    def finished(_: Any) -> None:
-        # In the hub, once the proxy thread has really returned (even if the
-        # waiting greenlet was killed meanwhile).
-        _release(claimed)
-        pool.maxsize = max(pool.maxsize - 1, 0)
-
     result.rawlink(finished)
-    return result.get()
+    try:
+        return result.get()
+    except BaseException:
+        if steering is not None and not result.ready():
+            try:
+                steering[1].send(b"TERMINATE", zmq.NOBLOCK)
+            except zmq.ZMQError:
+                pass  # the context is going away: the proxy ends with ETERM
+            else:
+                result.wait()
+        raise
 
 
 def proxy(
@@ -99,9 +145,13 @@ def proxy(
 ) -> Any:
     """Start libzmq's proxy between ``frontend`` and ``backend``; block only this greenlet.
 
-    Returns (or raises zmq.ContextTerminated) when the context is terminated.
+    Runs until the context is terminated (zmq.ContextTerminated) or the
+    calling greenlet is killed, which stops the proxy and frees the sockets.
     """
-    return _off_hub(_proxy, (frontend, backend, capture))
+    steering = _steering_pair(getattr(frontend, "context", None))
+    if steering is None:
+        return _off_hub(_proxy, (frontend, backend, capture), None)
+    return _off_hub(_proxy_steerable, (frontend, backend, capture, steering[0]), steering)
 
 
 def proxy_steerable(
@@ -110,8 +160,15 @@ def proxy_steerable(
     capture: zmq.Socket[Any] | None = None,
     control: zmq.Socket[Any] | None = None,
 ) -> Any:
-    """libzmq's steerable proxy (PAUSE/RESUME/TERMINATE/STATISTICS on ``control``), off the hub."""
-    return _off_hub(_proxy_steerable, (frontend, backend, capture, control))
+    """libzmq's steerable proxy (PAUSE/RESUME/TERMINATE/STATISTICS on ``control``), off the hub.
+
+    Without ``control`` it is :func:`proxy`.  With one, only a TERMINATE on
+    it (or terminating the context) ends the proxy: killing the calling
+    greenlet does not, and the sockets stay reserved until it ends.
+    """
+    if control is None:
+        return proxy(frontend, backend, capture)
+    return _off_hub(_proxy_steerable, (frontend, backend, capture, control), None)
 
 
 def device(device_type: int, frontend: zmq.Socket[Any], backend: zmq.Socket[Any]) -> Any:
