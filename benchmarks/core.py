@@ -149,13 +149,22 @@ def main() -> None:
     args = parser.parse_args()
     count, repeat = args.count, args.repeat
 
-    raw = _median(overhead_raw, count, repeat)
-    green = _median(overhead_zmq_green, count // 10, repeat)
-    ours = _median(overhead_gzmq, count, repeat)
+    # Interleave the contenders run by run so that drift in machine speed
+    # hits them alike; report medians and the median of per-run ratios.
+    raws, oursl, ratios = [], [], []
+    for _ in range(repeat):
+        raw_run = overhead_raw(count)
+        our_run = overhead_gzmq(count)
+        raws.append(raw_run)
+        oursl.append(our_run)
+        ratios.append(our_run / raw_run)
+    raw, ours = statistics.median(raws), statistics.median(oursl)
+    green = _median(overhead_zmq_green, count // 10, max(3, repeat // 2))
     print("per-operation overhead, send+recv of 64 B with no waiting (median us):")
     print(f"  raw pyzmq   {raw * 1e6:7.3f}")
     print(f"  zmq.green   {green * 1e6:7.3f}   ({green / raw:.1f}x raw)")
-    print(f"  gzmq        {ours * 1e6:7.3f}   ({ours / raw:.2f}x raw)")
+    print(f"  gzmq        {ours * 1e6:7.3f}   ({statistics.median(ratios):.2f}x raw, "
+          "median of per-run ratios)")
 
     raw_rate = _median(throughput_raw_threads, count, repeat)
     green_rate = _median(throughput_zmq_green, count // 4, repeat)

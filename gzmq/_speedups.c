@@ -1,75 +1,215 @@
-/* gzmq._speedups: integer getsockopt on a libzmq socket handle, for the hot path.
+/* gzmq._speedups: the hot path of the cooperative core, in C.
  *
  * pyzmq's Socket.get() converts its argument to an enum member and looks up
- * the option's type on every call (~0.7 us).  The cooperative core reads
- * ZMQ_RCVMORE after every received frame and ZMQ_EVENTS after operations that
- * may consume the ZMQ_FD edge, so it calls zmq_getsockopt directly.
+ * the option's type on every call (~0.7 us), and a message received frame by
+ * frame costs a Python call per frame plus a getsockopt(RCVMORE).  The core
+ * reads ZMQ_EVENTS after operations that may consume the ZMQ_FD edge, and
+ * receives whole messages, so it calls libzmq directly here:
  *
- * The module does not link against libzmq: gzmq._native resolves
- * zmq_getsockopt in the libzmq that pyzmq loaded and hands its address to
- * bind().  A failed call returns -errno so that the caller can fall back to
- * pyzmq for the proper exception.
+ *   getsockopt_int(handle, option) -> value, or -errno
+ *   recv_message(handle)           -> list of bytes, None on EAGAIN, or -errno
+ *   send_frame(handle, data, more) -> 0, None on EAGAIN, or -errno
+ *
+ * All calls use ZMQ_DONTWAIT and never block.  The module does not link
+ * against libzmq: gzmq._native resolves the functions in the libzmq that
+ * pyzmq loaded and hands their addresses to bind().  The caller guarantees
+ * the handle is a live socket owned by the calling thread.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <errno.h>
 #include <stddef.h>
 
+#define GZMQ_DONTWAIT 1
+#define GZMQ_SNDMORE 2
+
+/* zmq_msg_t as libzmq 4.x declares it: 64 opaque, pointer-aligned bytes. */
+typedef struct {
+    union {
+        unsigned char bytes[64];
+        void *align;
+    } u;
+} gzmq_msg_t;
+
 typedef int (*getsockopt_fn)(void *, int, void *, size_t *);
+typedef int (*msg_init_fn)(gzmq_msg_t *);
+typedef int (*msg_recv_fn)(gzmq_msg_t *, void *, int);
+typedef int (*msg_close_fn)(gzmq_msg_t *);
+typedef void *(*msg_data_fn)(gzmq_msg_t *);
+typedef size_t (*msg_size_fn)(const gzmq_msg_t *);
+typedef int (*msg_more_fn)(const gzmq_msg_t *);
+typedef int (*send_fn)(void *, const void *, size_t, int);
 
-static getsockopt_fn zmq_getsockopt_ptr = NULL;
+static getsockopt_fn z_getsockopt = NULL;
+static msg_init_fn z_msg_init = NULL;
+static msg_recv_fn z_msg_recv = NULL;
+static msg_close_fn z_msg_close = NULL;
+static msg_data_fn z_msg_data = NULL;
+static msg_size_fn z_msg_size = NULL;
+static msg_more_fn z_msg_more = NULL;
+static send_fn z_send = NULL;
 
-static PyObject *
-bind_getsockopt(PyObject *module, PyObject *address)
+static int
+pointer_of(PyObject *object, void **out)
 {
-    void *pointer = PyLong_AsVoidPtr(address);
+    void *pointer = PyLong_AsVoidPtr(object);
     if (pointer == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "zmq_getsockopt address is NULL");
-        return NULL;
+            PyErr_SetString(PyExc_ValueError, "NULL pointer");
+        return -1;
     }
-    zmq_getsockopt_ptr = (getsockopt_fn)pointer;
+    *out = pointer;
+    return 0;
+}
+
+static PyObject *
+bind(PyObject *module, PyObject *args)
+{
+    PyObject *a[8];
+    if (!PyArg_ParseTuple(args, "OOOOOOOO:bind", &a[0], &a[1], &a[2], &a[3],
+                          &a[4], &a[5], &a[6], &a[7]))
+        return NULL;
+    void *p[8];
+    for (int i = 0; i < 8; i++)
+        if (pointer_of(a[i], &p[i]) < 0)
+            return NULL;
+    z_getsockopt = (getsockopt_fn)p[0];
+    z_msg_init = (msg_init_fn)p[1];
+    z_msg_recv = (msg_recv_fn)p[2];
+    z_msg_close = (msg_close_fn)p[3];
+    z_msg_data = (msg_data_fn)p[4];
+    z_msg_size = (msg_size_fn)p[5];
+    z_msg_more = (msg_more_fn)p[6];
+    z_send = (send_fn)p[7];
     Py_RETURN_NONE;
+}
+
+static int
+check_bound(void)
+{
+    if (z_send == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "gzmq._speedups is not bound to libzmq");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *
 getsockopt_int(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
+    void *handle;
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "getsockopt_int(handle, option) takes 2 arguments");
         return NULL;
     }
-    if (zmq_getsockopt_ptr == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "zmq_getsockopt is not bound");
+    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
         return NULL;
-    }
-    void *handle = PyLong_AsVoidPtr(args[0]);
-    if (handle == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "socket handle is NULL");
-        return NULL;
-    }
     long option = PyLong_AsLong(args[1]);
     if (option == -1 && PyErr_Occurred())
         return NULL;
     int value = 0;
     size_t size = sizeof(value);
-    if (zmq_getsockopt_ptr(handle, (int)option, &value, &size) != 0)
+    if (z_getsockopt(handle, (int)option, &value, &size) != 0)
         return PyLong_FromLong(-(long)errno);
     return PyLong_FromLong(value);
 }
 
+static PyObject *
+recv_message(PyObject *module, PyObject *handle_object)
+{
+    void *handle;
+    gzmq_msg_t msg;
+    if (check_bound() < 0 || pointer_of(handle_object, &handle) < 0)
+        return NULL;
+    z_msg_init(&msg);
+    if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
+        int error = errno;
+        z_msg_close(&msg);
+        if (error == EAGAIN)
+            Py_RETURN_NONE;
+        return PyLong_FromLong(-(long)error);
+    }
+    PyObject *message = PyList_New(0);
+    if (message == NULL) {
+        z_msg_close(&msg);
+        return NULL;
+    }
+    for (;;) {
+        PyObject *frame = PyBytes_FromStringAndSize(
+            (const char *)z_msg_data(&msg), (Py_ssize_t)z_msg_size(&msg));
+        int more = z_msg_more(&msg);
+        z_msg_close(&msg);
+        if (frame == NULL || PyList_Append(message, frame) < 0) {
+            Py_XDECREF(frame);
+            /* Drain the rest of the message so that no partial one stays queued. */
+            while (more) {
+                z_msg_init(&msg);
+                if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
+                    z_msg_close(&msg);
+                    break;
+                }
+                more = z_msg_more(&msg);
+                z_msg_close(&msg);
+            }
+            Py_DECREF(message);
+            return NULL;
+        }
+        Py_DECREF(frame);
+        if (!more)
+            return message;
+        /* libzmq delivers messages whole: the next frame is already here. */
+        z_msg_init(&msg);
+        if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
+            int error = errno;
+            z_msg_close(&msg);
+            Py_DECREF(message);
+            return PyLong_FromLong(-(long)error);
+        }
+    }
+}
+
+static PyObject *
+send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    void *handle;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "send_frame(handle, data, more) takes 3 arguments");
+        return NULL;
+    }
+    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
+        return NULL;
+    if (!PyBytes_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "send_frame() sends bytes only");
+        return NULL;
+    }
+    int flags = GZMQ_DONTWAIT | (PyObject_IsTrue(args[2]) ? GZMQ_SNDMORE : 0);
+    if (z_send(handle, PyBytes_AS_STRING(args[1]), (size_t)PyBytes_GET_SIZE(args[1]), flags) < 0) {
+        int error = errno;
+        if (error == EAGAIN)
+            Py_RETURN_NONE;
+        return PyLong_FromLong(-(long)error);
+    }
+    return PyLong_FromLong(0);
+}
+
 static PyMethodDef speedups_methods[] = {
-    {"bind_getsockopt", (PyCFunction)bind_getsockopt, METH_O,
-     "bind_getsockopt(address)\n--\n\nUse the zmq_getsockopt found at this address."},
+    {"bind", (PyCFunction)bind, METH_VARARGS,
+     "bind(getsockopt, msg_init, msg_recv, msg_close, msg_data, msg_size, msg_more, send)\n--\n\n"
+     "Use the libzmq functions found at these addresses."},
     {"getsockopt_int", (PyCFunction)(void (*)(void))getsockopt_int, METH_FASTCALL,
      "getsockopt_int(handle, option)\n--\n\nAn int option of a socket, or -errno on failure."},
+    {"recv_message", (PyCFunction)recv_message, METH_O,
+     "recv_message(handle)\n--\n\nOne whole message as a list of bytes (DONTWAIT); "
+     "None on EAGAIN, -errno on failure."},
+    {"send_frame", (PyCFunction)(void (*)(void))send_frame, METH_FASTCALL,
+     "send_frame(handle, data, more)\n--\n\nSend one bytes frame (DONTWAIT); "
+     "0 when sent, None on EAGAIN, -errno on failure."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "gzmq._speedups",
-    "Integer getsockopt on a libzmq socket handle, for gzmq's hot path.",
+    "The hot path of gzmq's cooperative core, calling libzmq directly.",
     -1, speedups_methods,
 };
 

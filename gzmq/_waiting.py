@@ -19,6 +19,7 @@ come, first served, and each gets one whole message.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import threading
@@ -62,6 +63,22 @@ _recv = _BackendSocket.recv
 _get = _BackendSocket.get
 _get_ident = threading.get_ident
 _getsockopt_int = _native.getsockopt_int
+_recv_message = _native.recv_message
+
+#: ``owner`` of a closed socket: no thread owns it, so every fast path fails
+#: its owner check and the slow path raises SocketClosedError.
+CLOSED = -2
+
+
+def zmq_error(number: int) -> zmq.ZMQError:
+    """The pyzmq exception for a libzmq errno, as pyzmq itself would raise it."""
+    if number == zmq.EAGAIN:
+        return zmq.Again(number)
+    if number == _ETERM:
+        return zmq.ContextTerminated(number)
+    if number == errno.EINTR:
+        return zmq.InterruptedSystemCall(number)
+    return zmq.ZMQError(number)
 
 #: Stands for "no timer: wait forever" once the deadline has been worked out.
 _FOREVER = object()
@@ -101,10 +118,10 @@ class Waiting:
 
     __slots__ = (
         "__weakref__",
-        "_handle",
         "_watcher",
         "_watching",
         "closed",
+        "handle",
         "hub",
         "owner",
         "pid",
@@ -130,7 +147,8 @@ class Waiting:
         self.send_timeout = -1
         self._watcher: Any = None
         self._watching = False
-        self._handle = socket.underlying
+        #: The libzmq socket's address, for the C accelerator.
+        self.handle: int = socket.underlying
         _live.add(self)
 
     # -- readiness ------------------------------------------------------------
@@ -141,7 +159,7 @@ class Waiting:
         if socket._closed:
             raise SocketClosedError()
         if _getsockopt_int is not None:
-            value = _getsockopt_int(self._handle, _EVENTS)
+            value = _getsockopt_int(self.handle, _EVENTS)
             if value >= 0:
                 return value
         return int(_get(socket, _EVENTS))
@@ -149,7 +167,7 @@ class Waiting:
     def has_more(self) -> bool:
         """Whether the frame just received has more frames after it."""
         if _getsockopt_int is not None:
-            value = _getsockopt_int(self._handle, _RCVMORE)
+            value = _getsockopt_int(self.handle, _RCVMORE)
             if value >= 0:
                 return value != 0
         return bool(_get(self.socket, _RCVMORE))
@@ -229,12 +247,15 @@ class Waiting:
     # -- checks ---------------------------------------------------------------
 
     def check_owner(self) -> None:
-        """Raise unless the calling thread (and process) owns this socket."""
-        if _get_ident() != self.owner:
+        """Raise unless the calling thread (and process) owns this socket (or it is closed)."""
+        owner = self.owner
+        if _get_ident() != owner and owner != CLOSED:
             self.wrong_owner()
 
     def wrong_owner(self) -> None:
         """Raise the error for a call from a thread or process that is not the owner."""
+        if self.closed:
+            raise SocketClosedError()
         if self.pid != os.getpid():
             raise InvalidThreadUseError(
                 f"this socket belongs to process {self.pid} and cannot be used "
@@ -429,6 +450,13 @@ class Waiting:
 
     def recv_now(self, copy: bool = True) -> list[Any]:
         """Receive one whole message with DONTWAIT (raises Again if none)."""
+        if copy and _recv_message is not None:
+            received = _recv_message(self.handle)
+            if received.__class__ is list:
+                return received
+            if received is None:
+                raise _Again()
+            raise zmq_error(-received)
         socket = self.socket
         if copy:
             message: list[Any] = [_recv(socket, _DONTWAIT)]
@@ -495,6 +523,8 @@ class Waiting:
         if self.closed:
             return
         self.closed = True
+        owned = _get_ident() == self.owner
+        self.owner = CLOSED
         watcher = self._watcher
         self._watcher = None
         self._watching = False
@@ -505,7 +535,7 @@ class Waiting:
         self.readers.clear()
         self.writers.clear()
         if self.pid == os.getpid():
-            if waiting and _get_ident() == self.owner:
+            if waiting and owned:
                 run_callback = self.hub.loop.run_callback
                 for entry in waiting:
                     entry.woken = True

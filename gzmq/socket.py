@@ -21,13 +21,15 @@ import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._native import recv_message as _recv_message
+from gzmq._native import send_frame as _send_frame
 from gzmq._socket_options import (
     ReadableOptions,
     SocketOptions,
     WritableOptions,
     routing_id_kind,
 )
-from gzmq._waiting import FAIRNESS_LIMIT, Waiting
+from gzmq._waiting import FAIRNESS_LIMIT, Waiting, zmq_error
 from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
@@ -395,23 +397,29 @@ class Readable(ReadableOptions):
             and copy is True
             and not waiting.readers
             and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner
+            and _get_ident() == waiting.owner  # also false once closed
         ):
-            sock = self._sock
-            try:
-                frame = _recv(sock, _DONTWAIT)
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
+            if _recv_message is not None:
+                message = _recv_message(waiting.handle)
+                if message.__class__ is list:
+                    waiting.streak += 1
+                    if waiting.writers:
+                        waiting.refresh()
+                    return message
+                if message is not None:
+                    waiting.fail(zmq_error(-message))
             else:
-                message = [frame]
-                while waiting.has_more():
-                    message.append(_recv(sock, _DONTWAIT))
-                waiting.streak += 1
-                if waiting.writers:
-                    waiting.refresh()
-                return message
+                try:
+                    message = waiting.recv_now()
+                except _Again:
+                    pass
+                except _ZMQError as error:
+                    waiting.fail(error)
+                else:
+                    waiting.streak += 1
+                    if waiting.writers:
+                        waiting.refresh()
+                    return message
         return waiting.wait_recv(timeout, copy)
 
     def __iter__(self) -> Iterator[list[Any]]:
@@ -446,19 +454,29 @@ class Writable(WritableOptions):
             and timeout is None
             and not waiting.writers
             and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner
+            and _get_ident() == waiting.owner  # also false once closed
         ):
-            try:
-                _send(self._sock, message, _DONTWAIT)
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
+            if _send_frame is not None:
+                sent = _send_frame(waiting.handle, message, False)
+                if sent == 0:
+                    waiting.streak += 1
+                    if waiting.readers:
+                        waiting.refresh()
+                    return
+                if sent is not None:
+                    waiting.fail(zmq_error(-sent))
             else:
-                waiting.streak += 1
-                if waiting.readers:
-                    waiting.refresh()
-                return
+                try:
+                    _send(self._sock, message, _DONTWAIT)
+                except _Again:
+                    pass
+                except _ZMQError as error:
+                    waiting.fail(error)
+                else:
+                    waiting.streak += 1
+                    if waiting.readers:
+                        waiting.refresh()
+                    return
             frames = [message]
         else:
             frames = frames_of(message)
