@@ -81,6 +81,10 @@ def curve_keypair() -> KeyPair:
     return KeyPair(public.decode("ascii"), secret.decode("ascii"))
 
 
+#: pyzmq's own Context, bound at import: gzmq.monkey may later replace
+#: ``zmq.Context`` with the green one, which native sockets do not need.
+_PyzmqContext = zmq.Context
+
 _contexts: weakref.WeakSet[Context] = weakref.WeakSet()
 
 
@@ -137,7 +141,7 @@ class Context:
     )
 
     def __init__(self, **options: Any) -> None:
-        self._zmq: zmq.Context[Any] = zmq.Context()
+        self._zmq: zmq.Context[Any] = _PyzmqContext()
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._closed = False
         self._pid = os.getpid()
