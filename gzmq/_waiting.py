@@ -23,6 +23,7 @@ import errno
 import math
 import os
 import threading
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -55,6 +56,8 @@ _RCVMORE = int(zmq.RCVMORE)
 _ENOTSOCK = int(zmq.ENOTSOCK)
 _ETERM = int(zmq.ETERM)
 _READ = 1  # libev EV_READ
+_THREAD_SAFE = int(zmq.THREAD_SAFE)
+_DraftFDWarning: Any = getattr(zmq.error, "DraftFDWarning", None)
 
 _Again = zmq.Again
 _ZMQError = zmq.ZMQError
@@ -118,6 +121,7 @@ class Waiting:
 
     __slots__ = (
         "__weakref__",
+        "_signaler",
         "_watcher",
         "_watching",
         "closed",
@@ -147,6 +151,8 @@ class Waiting:
         self.send_timeout = -1
         self._watcher: Any = None
         self._watching = False
+        #: Whether the watcher watches a zmq_poller fd (thread-safe socket).
+        self._signaler = False
         #: The libzmq socket's address, for the C accelerator.
         self.handle: int = socket.underlying
         _live.add(self)
@@ -232,11 +238,23 @@ class Waiting:
         if reader is not None:
             reader.resume()
 
+    def _on_signal(self) -> None:
+        """As _on_fd, for a thread-safe socket: first reset its zmq_poller fd."""
+        watcher = self._watcher
+        if watcher is not None:
+            _drain(watcher.fd)
+        self._on_fd()
+
     def _start_watching(self) -> None:
         if self._watcher is None:
-            fd = _get(self.socket, zmq.FD)
+            self._signaler = _thread_safe(self.socket)
+            fd = _watch_fd(self.socket, self._signaler)
             self._watcher = self.hub.loop.io(fd, _READ)
-        self._watcher.start(self._on_fd)
+            if self._signaler:
+                # The stand-in fd was not signalled for commands queued before
+                # it existed: read EVENTS once (in the hub) to process them.
+                self.hub.loop.run_callback(self._on_signal)
+        self._watcher.start(self._on_signal if self._signaler else self._on_fd)
         self._watching = True
 
     def _stop_watching(self) -> None:
@@ -543,6 +561,41 @@ class Waiting:
             if closer is not None:
                 closer()
         _live.discard(self)
+
+
+def _thread_safe(socket: zmq.Socket[Any]) -> bool:
+    """Whether libzmq lets threads share the socket (the draft types do)."""
+    try:
+        return bool(_get(socket, _THREAD_SAFE))
+    except _ZMQError:
+        return False  # a libzmq without ZMQ_THREAD_SAFE has no such sockets
+
+
+def _watch_fd(socket: zmq.Socket[Any], thread_safe: bool) -> int:
+    """The fd the io watcher waits on: ZMQ_FD, or a stand-in for a thread-safe socket.
+
+    Thread-safe (draft) sockets have no ZMQ_FD; pyzmq built with the draft
+    API returns the fd of a zmq_poller holding the socket instead.  That fd
+    is libzmq's signaler (an eventfd): libzmq signals it with the same edges
+    as ZMQ_FD, but nothing resets it, so the watcher callback drains it
+    (:func:`_drain`) before reading ZMQ_EVENTS.
+    """
+    if not thread_safe or _DraftFDWarning is None:
+        return int(_get(socket, zmq.FD))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _DraftFDWarning)  # the stand-in is what we want
+        fd = int(_get(socket, zmq.FD))
+    os.set_blocking(fd, False)  # libzmq made it so; _drain relies on it
+    return fd
+
+
+def _drain(fd: int) -> None:
+    """Reset a zmq_poller's signaler fd (read until EAGAIN; never blocks)."""
+    try:
+        while os.read(fd, 64):
+            pass
+    except OSError:
+        pass  # EAGAIN: nothing more to read
 
 
 def _disown_after_fork() -> None:
