@@ -9,13 +9,367 @@ pair and list the ``_add_`` function in :data:`_SUBCOMMANDS`.
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+import gevent
+import gevent.queue
+import zmq
+
+import gzmq
+from gzmq import _cli_support as _s
 
 __all__ = ["build_parser", "main"]
 
 Subparsers = Any  # argparse._SubParsersAction, private in typeshed
+
+
+# -- send ------------------------------------------------------------------------------
+
+SEND_TYPES = ("push", "pub", "dealer", "req", "router", "pair", "xpub", "xsub", "stream")
+RECV_TYPES = ("pull", "sub", "dealer", "rep", "router", "pair", "xpub", "xsub", "stream")
+
+
+def _add_send(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="send messages from the arguments or from stdin",
+        description="Send each argument, or each line of stdin, as a message. A REQ "
+        "socket prints each reply (in --format) on stdout.",
+        epilog="examples:\n"
+        "  gzmq send --connect tcp://127.0.0.1:5555 hello world\n"
+        "  seq 100 | gzmq send --type pub --bind 'tcp://*:5556' --delay 1\n"
+        "  gzmq send --type req --connect tcp://127.0.0.1:5557 --separator '|' 'part1|part2'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _s.add_socket_arguments(parser, "push")
+    _s.add_format_arguments(parser, "in")
+    parser.add_argument(
+        "messages",
+        nargs="*",
+        metavar="MESSAGE",
+        help="the messages to send (default: read them from stdin)",
+    )
+    parser.add_argument(
+        "-n",
+        "--count",
+        type=_s.count,
+        metavar="N",
+        help="send N messages: repeat the arguments as needed, or stop after N from stdin",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_s.seconds,
+        metavar="SECONDS",
+        help="give up (exit 1) when a send, or a REQ's reply, takes longer",
+    )
+    parser.add_argument(
+        "--delay",
+        type=_s.seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait before the first message (lets PUB subscribers connect and subscribe)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_s.seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait between messages",
+    )
+    parser.add_argument(
+        "--linger",
+        type=int,
+        default=5000,
+        metavar="MS",
+        help="at the end, wait at most MS milliseconds for queued messages to go out "
+        "(-1: forever; default 5000)",
+    )
+    parser.set_defaults(handler=_run_send)
+
+
+def _send_source(args: argparse.Namespace) -> Iterator[list[bytes]]:
+    """The messages to send, parsed, from the arguments or from stdin."""
+    separator = _s.separator_of(args)
+    if args.messages:
+        raw = [os.fsencode(message) for message in args.messages]
+        items: Iterable[bytes] = raw
+        if args.count is not None:
+            items = itertools.islice(itertools.cycle(raw), args.count)
+        for number, item in enumerate(items, 1):
+            try:
+                yield _s.parse_message(item, args.format, separator)
+            except ValueError as error:
+                raise _s.CommandError(f"message {number}: {error}") from None
+        return
+    stdin = sys.stdin.fileno()
+    if args.format == "raw":
+        yield _s.parse_message(b"".join(_s.read_chunks(stdin)), "raw", separator)
+        return
+    lines: Iterable[bytes] = _s.read_lines(stdin)
+    if args.count is not None:
+        lines = itertools.islice(lines, args.count)
+    for number, line in enumerate(lines, 1):
+        try:
+            yield _s.parse_message(line, args.format, separator)
+        except ValueError as error:
+            raise _s.CommandError(f"stdin line {number}: {error}") from None
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    """``gzmq send``: send messages; a REQ socket prints each reply."""
+
+    def body() -> int:
+        _s.check_socket_arguments(args, "send", SEND_TYPES)
+        return _s.run_stoppable(lambda: _send(args))
+
+    return _s.run_command("send", body)
+
+
+def _send(args: argparse.Namespace) -> int:
+    context = gzmq.Context()
+    reader = None
+    try:
+        sock, _ = _s.open_socket(args, context)
+        # One greenlet reads the input (stdin reads run in a thread) while this
+        # one sends: a send waiting for a peer never stops the reading, and a
+        # terminal waiting for a line never stops the socket.
+        messages: gevent.queue.Queue[list[bytes] | _s.CommandError | None] = gevent.queue.Queue(
+            1000
+        )
+
+        def produce() -> None:
+            try:
+                for message in _send_source(args):
+                    messages.put(message)
+            except _s.CommandError as error:
+                messages.put(error)
+            messages.put(None)
+
+        reader = gevent.spawn(produce)
+        separator = _s.separator_of(args)
+        out = sys.stdout.buffer
+        if args.delay:
+            gevent.sleep(args.delay)
+        sent = 0
+        while (item := messages.get()) is not None:
+            if isinstance(item, _s.CommandError):
+                raise item
+            if sent and args.interval:
+                gevent.sleep(args.interval)
+            try:
+                sock.send(item, timeout=args.timeout)  # type: ignore[attr-defined]
+            except zmq.Again:
+                raise _s.CommandError(
+                    f"timed out: message {sent + 1} not accepted within {args.timeout:g} s "
+                    "(is a peer connected, and reading?)"
+                ) from None
+            sent += 1
+            if args.type == "req":
+                try:
+                    reply = sock.recv(timeout=args.timeout)  # type: ignore[attr-defined]
+                except zmq.Again:
+                    raise _s.CommandError(
+                        f"timed out: no reply to message {sent} within {args.timeout:g} s"
+                    ) from None
+                out.write(_s.format_message(reply, args.format, separator))
+                out.flush()
+        return _s.EXIT_OK
+    finally:
+        if reader is not None:
+            reader.kill(block=False)
+        context.close(linger=args.linger)
+
+
+# -- recv ------------------------------------------------------------------------------
+
+
+def _add_recv(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "recv",
+        help="receive messages and print them on stdout",
+        description="Print each message received, one per line (in --format). A REP socket "
+        "answers each request with --reply, or echoes it.",
+        epilog="examples:\n"
+        "  gzmq recv --bind 'tcp://*:5555'\n"
+        "  gzmq recv --type sub --connect tcp://127.0.0.1:5556 --subscribe weather --count 10\n"
+        "  gzmq recv --type router --bind tcp://127.0.0.1:5557 --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _s.add_socket_arguments(parser, "pull")
+    parser.add_argument(
+        "--subscribe",
+        action="append",
+        metavar="PREFIX",
+        help="SUB/XSUB: receive messages starting with PREFIX (repeatable; default: all)",
+    )
+    _s.add_format_arguments(parser, "out")
+    parser.add_argument(
+        "-n", "--count", type=_s.count, metavar="N", help="exit after N messages (default: never)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_s.seconds,
+        metavar="SECONDS",
+        help="give up (exit 1) when no message arrives within SECONDS",
+    )
+    parser.add_argument(
+        "--reply",
+        metavar="TEXT",
+        help="REP: answer each request with TEXT (parsed in --format if json or hex; "
+        "default: echo the request)",
+    )
+    parser.set_defaults(handler=_run_recv)
+
+
+def _run_recv(args: argparse.Namespace) -> int:
+    """``gzmq recv``: print the messages received; a REP socket answers each."""
+
+    def body() -> int:
+        _s.check_socket_arguments(args, "receive", RECV_TYPES)
+        if args.reply is not None and args.type != "rep":
+            raise _s.UsageError(f"--reply needs --type rep, not {args.type}")
+        reply: list[bytes] | None = None
+        if args.reply is not None:
+            try:
+                fmt = args.format if args.format in ("hex", "json") else "text"
+                reply = _s.parse_message(os.fsencode(args.reply), fmt, _s.separator_of(args))
+            except ValueError as error:
+                raise _s.UsageError(f"--reply: {error}") from None
+        return _s.run_stoppable(lambda: _recv(args, reply))
+
+    return _s.run_command("recv", body)
+
+
+def _recv(args: argparse.Namespace, reply: list[bytes] | None) -> int:
+    separator = _s.separator_of(args)
+    context = gzmq.Context()
+    try:
+        sock, _ = _s.open_socket(args, context)
+        out = sys.stdout.buffer
+        received = 0
+        while args.count is None or received < args.count:
+            try:
+                frames = sock.recv(timeout=args.timeout)  # type: ignore[attr-defined]
+            except zmq.Again:
+                raise _s.CommandError(
+                    f"timed out: no message within {args.timeout:g} s ({received} received)"
+                ) from None
+            received += 1
+            out.write(_s.format_message(frames, args.format, separator))
+            out.flush()
+            if args.type == "rep":
+                sock.send(reply if reply is not None else frames)  # type: ignore[attr-defined]
+        return _s.EXIT_OK
+    finally:
+        context.close(linger=1000)
+
+
+# -- monitor ---------------------------------------------------------------------------
+
+
+def _add_monitor(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "monitor",
+        help="connect a socket and print its events as they happen",
+        description="Connect (or with --bind, bind) a socket to ENDPOINT and print its "
+        "events (connect, handshake, disconnect, ...) one per line as they happen, until "
+        "Ctrl-C, --count or --duration. Messages the socket receives are discarded.",
+        epilog="examples:\n"
+        "  gzmq monitor tcp://127.0.0.1:5555\n"
+        "  gzmq monitor --type sub tcp://127.0.0.1:5556 --json --count 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("endpoint", type=_s.endpoint, metavar="ENDPOINT")
+    parser.add_argument(
+        "-t",
+        "--type",
+        type=_s.socket_type,
+        default="dealer",
+        metavar="TYPE",
+        help=f"the socket type: {', '.join(_s.SOCKET_TYPES)}; default dealer",
+    )
+    parser.add_argument(
+        "--bind", action="store_true", help="bind to ENDPOINT instead of connecting"
+    )
+    parser.add_argument(
+        "-o",
+        "--option",
+        type=_s.option_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a socket option (repeatable), e.g. curve_server_key=...",
+    )
+    parser.add_argument("--json", action="store_true", help="print each event as a JSON object")
+    parser.add_argument("-n", "--count", type=_s.count, metavar="N", help="exit after N events")
+    parser.add_argument("--duration", type=_s.seconds, metavar="SECONDS", help="exit after SECONDS")
+    parser.set_defaults(handler=_run_monitor)
+
+
+def _event_json(event: gzmq.Event, when: float) -> str:
+    """One event as a JSON object (time in seconds since the epoch)."""
+    record: dict[str, Any] = {"time": round(when, 6), "type": str(event.type)}
+    record["address"] = event.address
+    if event.interval is not None:
+        record["interval"] = event.interval
+    error = event.error
+    if error is not None:
+        record["error"] = str(error)
+        record["errno"] = error.errno
+        if isinstance(error, gzmq.AuthError):
+            record["status"] = error.status
+        if isinstance(error, gzmq.ProtocolError):
+            record["code"] = error.code
+    return json.dumps(record)
+
+
+def _event_text(event: gzmq.Event, when: float) -> str:
+    """One event as a line: local time with milliseconds, then the event."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(when)) + f".{int(when * 1000) % 1000:03d}"
+    return f"{stamp} {event}"
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    """``gzmq monitor``: print the socket's events until stopped."""
+    args.bind, args.connect = ([args.endpoint], []) if args.bind else ([], [args.endpoint])
+    return _s.run_command(
+        "monitor", lambda: _s.run_stoppable(lambda: _monitor(args), args.duration)
+    )
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    context = gzmq.Context()
+    drain = None
+    try:
+        sock, observer = _s.open_socket(args, context, observe=True)
+        if observer is None:  # pragma: no cover - observe=True gives one
+            raise _s.CommandError("no observer")
+        if sock.readable:
+            drain = gevent.spawn(_drain, sock)
+        shown = 0
+        for event in observer:
+            now = time.time()
+            print(_event_json(event, now) if args.json else _event_text(event, now), flush=True)
+            shown += 1
+            if args.count is not None and shown >= args.count:
+                break
+        return _s.EXIT_OK
+    finally:
+        if drain is not None:
+            drain.kill(block=False)
+        context.close(linger=0)
+
+
+def _drain(sock: gzmq.Socket) -> None:
+    """Read and discard what the socket receives, so its queue never fills."""
+    for _ in sock:  # type: ignore[attr-defined]
+        pass
 
 
 # -- bench ---------------------------------------------------------------------
@@ -45,7 +399,12 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 # -- the parser ----------------------------------------------------------------
 
-_SUBCOMMANDS: list[Callable[[Subparsers], None]] = [_add_bench]
+_SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
+    _add_send,
+    _add_recv,
+    _add_monitor,
+    _add_bench,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

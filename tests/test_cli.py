@@ -1,0 +1,489 @@
+"""The ``gzmq`` command: send, recv, proxy, monitor and keygen run as real processes.
+
+Every test starts the installed ``gzmq`` console script (``python -m gzmq``
+where the script is absent) in subprocesses, talks to it over real
+sockets, and checks its output and exit status.  inproc cannot cross a
+process boundary, so the transports here are tcp and ipc.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SCRIPT = shutil.which("gzmq", path=str(Path(sys.executable).parent))
+GZMQ = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "gzmq"]
+SUBCOMMANDS = ["send", "recv", "monitor"]
+
+
+class Running:
+    """A ``gzmq`` process running in the background, its output read line by line."""
+
+    def __init__(self, *args: str, stdin: bool = False) -> None:
+        self.args = args
+        self.proc = subprocess.Popen(
+            [*GZMQ, *args],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.lines: dict[str, queue.Queue[bytes]] = {
+            "stdout": queue.Queue(),
+            "stderr": queue.Queue(),
+        }
+        self.seen: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
+        for name in self.lines:
+            threading.Thread(target=self._pump, args=(name,), daemon=True).start()
+
+    def _pump(self, name: str) -> None:
+        for line in getattr(self.proc, name):
+            self.lines[name].put(line)
+
+    def line(self, pattern: str, stream: str = "stdout", timeout: float = 15) -> str:
+        """The next line of ``stream`` matching ``pattern`` (a regex); fails after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                raw = self.lines[stream].get(timeout=max(0.01, remaining))
+            except queue.Empty:
+                if remaining <= 0:
+                    pytest.fail(
+                        f"gzmq {' '.join(self.args)}: no {stream} line matching {pattern!r} "
+                        f"within {timeout} s; {stream} so far: {self.seen[stream]!r}"
+                    )
+                continue
+            self.seen[stream].append(raw)
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            if re.search(pattern, text):
+                return text
+
+    def bound(self, nth: int = 1) -> str:
+        """The endpoint of the nth bind this command reports on stderr."""
+        text = ""
+        for _ in range(nth):
+            text = self.line(r"bound ", "stderr")
+        return text.rsplit(" ", 1)[-1]
+
+    def wait(self, timeout: float = 15) -> tuple[int, str, str]:
+        """Exit status and the rest of stdout and stderr."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail(f"gzmq {' '.join(self.args)} did not end within {timeout} s")
+        time.sleep(0.05)  # let the reader threads take the last lines
+        rest = {}
+        for name, lines in self.lines.items():
+            while not lines.empty():
+                self.seen[name].append(lines.get())
+            rest[name] = b"".join(self.seen[name]).decode("utf-8", "replace")
+        return code, rest["stdout"], rest["stderr"]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def start() -> Iterator[type[Running]]:
+    """Start background ``gzmq`` commands; whatever still runs is killed after the test."""
+    started: list[Running] = []
+
+    class Tracked(Running):
+        def __init__(self, *args: str, stdin: bool = False) -> None:
+            super().__init__(*args, stdin=stdin)
+            started.append(self)
+
+    yield Tracked
+    for command in started:
+        command.kill()
+        for stream in (command.proc.stdout, command.proc.stderr, command.proc.stdin):
+            if stream is not None:
+                stream.close()
+
+
+def gzmq_run(
+    *args: str, stdin: bytes = b"", timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
+    """Run ``gzmq ARGS`` to the end (feeding ``stdin``); its exit status and output."""
+    done = subprocess.run([*GZMQ, *args], input=stdin, capture_output=True, timeout=timeout)
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+    )
+
+
+@pytest.fixture(params=["tcp", "ipc"])
+def bind_address(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An endpoint to bind on tcp (a free port picked by libzmq) and on ipc."""
+    if request.param == "tcp":
+        return "tcp://127.0.0.1:*"
+    return f"ipc://{tmp_path}/cli.ipc"
+
+
+def free_tcp_endpoint() -> str:
+    """A tcp endpoint on a port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+# -- the command itself -------------------------------------------------------------------
+
+
+def test_console_script_and_module_both_work() -> None:
+    """`gzmq --help` and `python -m gzmq --help` list every subcommand and exit 0."""
+    commands = [[sys.executable, "-m", "gzmq", "--help"]]
+    if _SCRIPT:
+        commands.append([_SCRIPT, "--help"])
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        assert done.returncode == 0, done.stderr
+        for name in SUBCOMMANDS:
+            assert name in done.stdout
+    assert _SCRIPT is not None, "the gzmq console script is not installed next to python"
+
+
+@pytest.mark.parametrize("name", [*SUBCOMMANDS, "bench"])
+def test_help_of_each_subcommand(name: str) -> None:
+    """`gzmq NAME --help` prints the subcommand's usage and exits 0."""
+    done = gzmq_run(name, "--help")
+    assert done.returncode == 0, done.stderr
+    assert f"usage: gzmq {name}" in done.stdout
+
+
+def test_no_subcommand_is_a_usage_error() -> None:
+    """`gzmq` alone and an unknown subcommand exit 2 with a usage message."""
+    for args in [(), ("frobnicate",)]:
+        done = gzmq_run(*args)
+        assert done.returncode == 2
+        assert "usage: gzmq" in done.stderr
+
+
+# -- send and recv ----------------------------------------------------------------------
+
+
+def test_recv_bind_send_connect(start: type[Running], bind_address: str) -> None:
+    """`gzmq recv --bind` prints, one per line, the messages `gzmq send --connect` sent."""
+    recv = start("recv", "--bind", bind_address, "--count", "3")
+    address = recv.bound()
+    sent = gzmq_run("send", "--connect", address, "hello", "wörld", "third message")
+    assert sent.returncode == 0, sent.stderr
+    code, out, err = recv.wait()
+    assert code == 0, err
+    assert out == "hello\nwörld\nthird message\n"
+
+
+def test_send_reads_stdin_lines_as_they_come(start: type[Running]) -> None:
+    """send sends each stdin line at once, while stdin stays open (stdin never blocks I/O)."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "2")
+    send = start("send", "--connect", recv.bound(), stdin=True)
+    assert send.proc.stdin is not None
+    send.proc.stdin.write(b"first line\n")
+    send.proc.stdin.flush()
+    assert recv.line("first") == "first line"  # arrived although send's stdin is still open
+    send.proc.stdin.write(b"second line\n")
+    send.proc.stdin.close()
+    assert send.wait()[0] == 0
+    code, out, _ = recv.wait()
+    assert code == 0 and out == "first line\nsecond line\n"
+
+
+def test_multipart_with_separator_and_json_output(start: type[Running]) -> None:
+    """--separator splits stdin lines into frames; --format json prints each message's frames."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "2", "--format", "json")
+    sent = gzmq_run("send", "--connect", recv.bound(), "--separator", "|", stdin=b"a|b|c\nsingle\n")
+    assert sent.returncode == 0, sent.stderr
+    code, out, _ = recv.wait()
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == [["a", "b", "c"], ["single"]]
+
+
+def test_hex_in_hex_out(start: type[Running]) -> None:
+    """Binary frames given in hex arrive exactly and print in hex, frames space-separated."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "1", "--format", "hex")
+    sent = gzmq_run("send", "--connect", recv.bound(), "--format", "hex", "00ff0a 41")
+    assert sent.returncode == 0, sent.stderr
+    code, out, _ = recv.wait()
+    assert code == 0 and out == "00ff0a 41\n"
+
+
+def test_json_keeps_binary_frames(start: type[Running]) -> None:
+    """A JSON message with {"hex": ...} frames round-trips; invalid UTF-8 prints as hex."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "1", "--format", "json")
+    message = '["text", {"hex": "fffe00"}, ""]'
+    sent = gzmq_run("send", "--connect", recv.bound(), "--format", "json", message)
+    assert sent.returncode == 0, sent.stderr
+    code, out, _ = recv.wait()
+    assert code == 0
+    assert json.loads(out) == ["text", {"hex": "fffe00"}, ""]
+
+
+def test_raw_stdin_is_one_message(start: type[Running], tmp_path: Path) -> None:
+    """--format raw sends all of stdin as one frame, newlines and all; raw output is exact."""
+    payload = bytes(range(256)) * 4 + b"\nend\n"
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "1", "--format", "raw")
+    sent = subprocess.run(
+        [*GZMQ, "send", "--connect", recv.bound(), "--format", "raw"],
+        input=payload,
+        capture_output=True,
+        timeout=20,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert recv.proc.wait(15) == 0
+    assert recv.proc.stdout is not None
+    time.sleep(0.05)
+    received = b""
+    while not recv.lines["stdout"].empty():
+        received += recv.lines["stdout"].get()
+    assert received == payload
+
+
+def test_pub_sub_with_subscribe(start: type[Running]) -> None:
+    """recv --type sub --subscribe A prints only the messages starting with A."""
+    recv = start(
+        "recv", "--type", "sub", "--bind", "tcp://127.0.0.1:*", "--subscribe", "A", "--count", "3"
+    )
+    address = recv.bound()
+    # PUB drops what it sends before the subscription arrives: keep publishing for a while.
+    send = start(
+        "send",
+        "--type",
+        "pub",
+        "--connect",
+        address,
+        "--count",
+        "200",
+        "--interval",
+        "0.02",
+        "A one",
+        "B two",
+        "A three",
+    )
+    code, out, _ = recv.wait(timeout=20)
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(line.startswith("A ") for line in lines), lines
+    send.kill()
+
+
+def test_req_rep_replies(start: type[Running]) -> None:
+    """recv --type rep answers with --reply; send --type req prints each reply."""
+    recv = start(
+        "recv", "--type", "rep", "--bind", "tcp://127.0.0.1:*", "--reply", "ok", "--count", "2"
+    )
+    sent = gzmq_run(
+        "send", "--type", "req", "--connect", recv.bound(), "--timeout", "10", "q1", "q2"
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout == "ok\nok\n"
+    code, out, _ = recv.wait()
+    assert code == 0 and out == "q1\nq2\n"
+
+
+def test_rep_echoes_by_default(start: type[Running]) -> None:
+    """Without --reply, a REP socket echoes each request, frames and all."""
+    recv = start("recv", "--type", "rep", "--bind", "tcp://127.0.0.1:*", "--count", "1")
+    sent = gzmq_run(
+        "send",
+        "--type",
+        "req",
+        "--connect",
+        recv.bound(),
+        "--timeout",
+        "10",
+        "--separator",
+        ",",
+        "--format",
+        "text",
+        "x,y",
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout == "x,y\n"  # printed with the same separator
+    assert recv.wait()[0] == 0
+
+
+def test_router_sees_dealer_routing_id(start: type[Running]) -> None:
+    """--option routing_id= sets the dealer's identity; the router prints it as frame 1."""
+    recv = start(
+        "recv",
+        "--type",
+        "router",
+        "--bind",
+        "tcp://127.0.0.1:*",
+        "--count",
+        "1",
+        "--format",
+        "json",
+    )
+    sent = gzmq_run(
+        "send",
+        "--type",
+        "dealer",
+        "--connect",
+        recv.bound(),
+        "--option",
+        "routing_id=client-7",
+        "hello",
+    )
+    assert sent.returncode == 0, sent.stderr
+    code, out, _ = recv.wait()
+    assert code == 0 and json.loads(out) == ["client-7", "hello"]
+
+
+def test_send_count_repeats_arguments(start: type[Running]) -> None:
+    """send --count N sends N messages, cycling through the arguments."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "5")
+    sent = gzmq_run("send", "--connect", recv.bound(), "--count", "5", "a", "b")
+    assert sent.returncode == 0, sent.stderr
+    assert recv.wait()[1] == "a\nb\na\nb\na\n"
+
+
+def test_several_endpoints(start: type[Running], tmp_path: Path) -> None:
+    """--bind is repeatable: one recv listens on tcp and ipc and gets from both."""
+    recv = start(
+        "recv", "--bind", "tcp://127.0.0.1:*", "--bind", f"ipc://{tmp_path}/two.ipc", "--count", "2"
+    )
+    tcp_address, ipc_address = recv.bound(), recv.bound()
+    assert gzmq_run("send", "--connect", tcp_address, "via tcp").returncode == 0
+    assert gzmq_run("send", "--connect", ipc_address, "via ipc").returncode == 0
+    code, out, _ = recv.wait()
+    assert code == 0 and sorted(out.splitlines()) == ["via ipc", "via tcp"]
+
+
+def test_recv_timeout_is_a_runtime_failure() -> None:
+    """recv --timeout with no message exits 1 and says it timed out."""
+    done = gzmq_run("recv", "--bind", "tcp://127.0.0.1:*", "--timeout", "0.3")
+    assert done.returncode == 1
+    assert "timed out" in done.stderr and "0 received" in done.stderr
+
+
+def test_send_timeout_without_peer_is_a_runtime_failure() -> None:
+    """A PUSH with no peer cannot send: --timeout makes send exit 1 with a message."""
+    done = gzmq_run("send", "--bind", "tcp://127.0.0.1:*", "--timeout", "0.3", "lost")
+    assert done.returncode == 1
+    assert "timed out" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["send", "--connect", "nowhere", "x"], "not an endpoint"),
+        (["recv", "--bind", "carrier-pigeon://coop"], "unknown transport"),
+        (["send", "x"], "--bind or --connect"),
+        (
+            ["send", "--type", "sub", "--connect", "tcp://127.0.0.1:1", "x"],
+            "cannot be used to send",
+        ),
+        (["recv", "--type", "push", "--bind", "tcp://127.0.0.1:*"], "cannot be used to receive"),
+        (
+            ["recv", "--type", "pull", "--subscribe", "a", "--bind", "tcp://127.0.0.1:*"],
+            "--subscribe needs --type sub",
+        ),
+        (["send", "--type", "bogus", "--connect", "tcp://127.0.0.1:1"], "unknown socket type"),
+        (["send", "--option", "lingr=0", "--connect", "tcp://127.0.0.1:1", "x"], "lingr"),
+        (
+            ["send", "--option", "linger=soon", "--connect", "tcp://127.0.0.1:1", "x"],
+            "whole number",
+        ),
+        (["recv", "--count", "0", "--bind", "tcp://127.0.0.1:*"], ">= 1"),
+        (["recv", "--timeout", "never", "--bind", "tcp://127.0.0.1:*"], "seconds"),
+        (["recv", "--reply", "x", "--bind", "tcp://127.0.0.1:*"], "--reply needs --type rep"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], expected: str) -> None:
+    """Bad arguments exit 2 with a message saying what is wrong."""
+    done = gzmq_run(*args)
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["recv", "--bind", "tcp://127.0.0.1:99999"], "out of range"),
+        (["recv", "--bind", "tcp://192.0.2.1:5555"], "tcp://192.0.2.1:5555"),
+        (["send", "--format", "hex", "--connect", "tcp://127.0.0.1:1", "zz"], "hexadecimal"),
+        (["send", "--format", "json", "--connect", "tcp://127.0.0.1:1", "[1]"], "JSON"),
+    ],
+)
+def test_runtime_failures_exit_1(args: list[str], expected: str) -> None:
+    """An endpoint libzmq refuses, or a message that does not parse, exits 1 naming it."""
+    done = gzmq_run(*args)
+    assert done.returncode == 1, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bind_in_use_exits_1(start: type[Running]) -> None:
+    """Binding an endpoint another process holds exits 1 with libzmq's reason."""
+    holder = start("recv", "--bind", "tcp://127.0.0.1:*")
+    address = holder.bound()
+    done = gzmq_run("recv", "--bind", address)
+    assert done.returncode == 1
+    assert address in done.stderr and "in use" in done.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_ends_recv_cleanly(start: type[Running], signum: int) -> None:
+    """Ctrl-C (SIGINT) or SIGTERM ends a waiting recv promptly with status 0."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*")
+    recv.bound()
+    recv.proc.send_signal(signum)
+    code, _, err = recv.wait(timeout=5)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+# -- monitor ------------------------------------------------------------------------------
+
+
+def test_monitor_shows_peer_connect_handshake_and_disconnect(start: type[Running]) -> None:
+    """monitor prints connect and handshake when a peer appears, disconnect when it goes."""
+    address = free_tcp_endpoint()
+    monitor = start("monitor", address, "--type", "dealer", "--json")
+    first = json.loads(monitor.line(r'"type": "connect:(delay|retry)"'))
+    assert first["address"] == address
+    peer = start("recv", "--type", "router", "--bind", address)
+    connect = json.loads(monitor.line(r'"type": "connect"'))
+    handshake = json.loads(monitor.line(r'"type": "handshake"'))
+    assert connect["address"] == handshake["address"] == address
+    assert handshake["time"] >= connect["time"]
+    peer.proc.terminate()
+    assert peer.wait()[0] == 0
+    json.loads(monitor.line(r'"type": "disconnect"'))
+    monitor.proc.send_signal(signal.SIGINT)
+    assert monitor.wait(timeout=5)[0] == 0
+
+
+def test_monitor_text_count_and_bind(start: type[Running]) -> None:
+    """monitor --bind prints the bind event as text; --count ends it after N events."""
+    done = gzmq_run("monitor", "--bind", "tcp://127.0.0.1:*", "--count", "1")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} bind tcp://127\.0\.0\.1:\d+\n", done.stdout)
+
+
+def test_monitor_duration_ends_it() -> None:
+    """monitor --duration stops it after that long, status 0."""
+    started = time.monotonic()
+    done = gzmq_run("monitor", free_tcp_endpoint(), "--duration", "0.5")
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 15
+    assert "connect:" in done.stdout
