@@ -49,14 +49,14 @@ def say(text: str) -> None:
     print(f"[{time.monotonic() - START:5.2f} s] {text}", flush=True)
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailableError(Exception):
     """No reply after every attempt: the server is down (or too slow)."""
 
 
 class LazyPirate:
     """A REQ client that survives a dead or hung server: time out, reconnect, resend.
 
-    ``request(body)`` returns the reply frames, or raises ServerUnavailable
+    ``request(body)`` returns the reply frames, or raises ServerUnavailableError
     after ``retries`` attempts of ``timeout`` seconds each.  Only the calling
     greenlet waits.
     """
@@ -102,7 +102,7 @@ class LazyPirate:
                         f"client: no reply within {self.timeout} s, resending on a fresh "
                         f"socket (attempt {attempt + 1}/{self.attempts})"
                     )
-        raise ServerUnavailable(
+        raise ServerUnavailableError(
             f"no reply from {self.endpoint} after {self.attempts} attempts of {self.timeout} s"
         )
 

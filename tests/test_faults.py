@@ -1,4 +1,4 @@
-"""Faults over tcp with real processes (issue 10): killed peers, cut links, slow consumers, long runs.
+"""Faults over tcp with real processes (issue 10): killed peers, cut links, slow consumers, leaks.
 
 The peers run in their own interpreters: each is a ``_child_<name>`` function
 of this module, started by :class:`Child` through ``python -c`` and talking to
@@ -79,7 +79,7 @@ class Child:
             line = stdout.readline()
         if not line:
             state = self.proc.poll()
-            what = "exited with %s" % state if state is not None else f"said nothing in {timeout} s"
+            what = f"exited with {state}" if state is not None else f"said nothing in {timeout} s"
             pytest.fail(f"helper {self.name} {what}; stderr:\n{self.stderr()}")
         result: dict[str, Any] = json.loads(line)
         return result
@@ -427,7 +427,7 @@ def test_lazy_pirate_recovers_from_a_sigkilled_server(spawn: Callable[..., Child
         server = restarter.value
         server.kill()
         hopeless = lazy_pirate.LazyPirate(endpoint, timeout=0.1, retries=2, log=log.append)
-        with pytest.raises(lazy_pirate.ServerUnavailable, match="2 attempts"):
+        with pytest.raises(lazy_pirate.ServerUnavailableError, match="2 attempts"):
             hopeless.request("nobody home")
         hopeless.close()
     finally:
@@ -610,7 +610,7 @@ def test_push_to_slow_consumer_blocks_at_hwm_memory_bounded_nothing_lost(
     finally:
         ticking.kill()
         push.close()
-    print(f"push: {queued} queued for a stalled peer; RSS {rss_before} -> {rss_after} KiB; {report}")
+    print(f"push: {queued} queued for a stalled peer; RSS {rss_before}->{rss_after} KiB; {report}")
     assert report["received"] == total and report["in_order"] and not report["extra"], report
     assert rss_after - rss_before < 16 * 1024, (rss_before, rss_after)
     # The consumer held at most a few HWMs of 10 KiB messages on top of its interpreter.
