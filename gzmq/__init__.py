@@ -32,6 +32,7 @@ from gzmq.events import AuthError, Event, EventType, ProtocolError
 from gzmq.interfaces import IContext, IObserver, IProxy, IReadable, ISocket, IWritable
 from gzmq.observer import Observer
 from gzmq.options import Access, Option, options
+from gzmq.proxy import Proxy
 from gzmq.socket import Readable, Socket, Writable
 from gzmq.sockets import (
     Dealer,
@@ -82,6 +83,7 @@ __all__ = [
     "Pair",
     "Peer",
     "ProtocolError",
+    "Proxy",
     "Publisher",
     "Pull",
     "Push",

@@ -72,6 +72,10 @@ _recv_message = _native.recv_message
 #: its owner check and the slow path raises SocketClosedError.
 CLOSED = -2
 
+#: ``owner`` of a socket lent to libzmq in another thread (``holder``, a running
+#: gzmq.Proxy): every fast path fails its owner check and the slow path raises.
+LENT = -3
+
 
 def zmq_error(number: int) -> zmq.ZMQError:
     """The pyzmq exception for a libzmq errno, as pyzmq itself would raise it."""
@@ -126,6 +130,7 @@ class Waiting:
         "_watching",
         "closed",
         "handle",
+        "holder",
         "hub",
         "owner",
         "pid",
@@ -155,6 +160,8 @@ class Waiting:
         self._signaler = False
         #: The libzmq socket's address, for the C accelerator.
         self.handle: int = socket.underlying
+        #: What the socket is lent to while ``owner`` is LENT (see gzmq.proxy).
+        self.holder: Any = None
         _live.add(self)
 
     # -- readiness ------------------------------------------------------------
@@ -274,6 +281,11 @@ class Waiting:
         """Raise the error for a call from a thread or process that is not the owner."""
         if self.closed:
             raise SocketClosedError()
+        if self.holder is not None and self.pid == os.getpid():
+            raise InvalidThreadUseError(
+                f"this socket is in use by {self.holder!r}, which runs it in another "
+                "thread; it cannot be used until that ends"
+            )
         if self.pid != os.getpid():
             raise InvalidThreadUseError(
                 f"this socket belongs to process {self.pid} and cannot be used "

@@ -280,6 +280,10 @@ class Socket(SocketOptions):
         waiting = self._waiting
         if waiting.closed:
             return
+        if waiting.holder is not None:
+            # Lent to a running gzmq.Proxy: it ends, then closes the socket.
+            waiting.holder._close_lent(self, linger)
+            return
         observer = self._observer
         sock = self._sock
         waiting.close(lambda: sock.close(linger))
