@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import re
 import string
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -243,6 +245,16 @@ def test_generated_docs_match_the_registry() -> None:
         assert f" {cls.__name__} |" in text
     for where, option in _all_options():
         assert f"`{option.constant}`" in text, where
+
+
+def test_readme_option_summary_matches_the_registry() -> None:
+    """README.md's generated option summary is what docs/generate_options.py writes."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "docs" / "generate_options.py"), "--check"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 # -- round trips ---------------------------------------------------------------------------
