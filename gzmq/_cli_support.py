@@ -52,6 +52,30 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description's paragraphs; keeps indented lines (the examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        paragraph: list[str] = []
+
+        fill = super()._fill_text
+
+        def flush() -> None:
+            if paragraph:
+                out.append(fill(" ".join(paragraph), width, indent))
+                paragraph.clear()
+
+        for line in text.splitlines():
+            if line.startswith(" ") or not line.strip():
+                flush()
+                out.append(indent + line)
+            else:
+                paragraph.append(line.strip())
+        flush()
+        return "\n".join(out)
+
+
 class UsageError(Exception):
     """Arguments that do not fit together: the command exits 2 with this message."""
 
@@ -183,32 +207,44 @@ def add_socket_arguments(parser: argparse.ArgumentParser, default_type: str) -> 
 
 
 def open_socket(
-    args: argparse.Namespace, context: gzmq.Context, *, observe: bool = False, label: str = ""
-) -> tuple[gzmq.Socket, gzmq.Observer | None]:
-    """The socket the arguments describe, bound/connected/subscribed; and its Observer."""
+    args: argparse.Namespace,
+    context: gzmq.Context,
+    *,
+    subscribe: list[str] | None = None,
+    observe: bool = False,
+    label: str = "",
+) -> tuple[Any, Any]:
+    """The socket the arguments describe, bound and connected; and its Observer if ``observe``.
+
+    ``args`` has ``command``, ``type``, ``bind``, ``connect`` and ``option``.
+    A SUB or XSUB socket subscribes to ``subscribe`` (an empty list: to
+    everything; None: to nothing).  Each endpoint bound is reported on stderr
+    as ``gzmq COMMAND: LABELbound ENDPOINT``, with the port libzmq picked for
+    ``*``, so that scripts can read it.
+    """
     cls = SOCKET_TYPES[args.type]
     settings = {name: _option_value(cls, name, text) for name, text in args.option}
     try:
-        sock = cls(context=context, **settings)
+        sock: Any = cls(context=context, **settings)
     except (TypeError, ValueError, AttributeError) as error:
         raise UsageError(f"--option: {error}") from None
     observer = sock.events if observe else None  # before bind/connect, to see every event
     try:
         for address in args.bind:
             sock.bind(address)
-            # The endpoint really bound (a port given as * is resolved), for scripts to read.
             say(f"gzmq {args.command}: {label}bound {sock.endpoints[-1]}")
         for address in args.connect:
             sock.connect(address)
     except zmq.ZMQError as error:
         sock.close(0)
         raise CommandError(error.strerror or str(error)) from None
-    prefixes = [p.encode() for p in getattr(args, "subscribe", None) or []]
-    if isinstance(sock, gzmq.Subscriber):
-        sock.subscribe(*prefixes)
-    elif isinstance(sock, gzmq.XSubscriber):
-        for prefix in prefixes or [b""]:
-            sock.send(b"\x01" + prefix)
+    if subscribe is not None:
+        prefixes = [prefix.encode("utf-8") for prefix in subscribe]
+        if isinstance(sock, gzmq.Subscriber):
+            sock.subscribe(*prefixes)
+        elif isinstance(sock, gzmq.XSubscriber):
+            for prefix in prefixes or [b""]:
+                sock.send(b"\x01" + prefix)
     return sock, observer
 
 

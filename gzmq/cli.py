@@ -12,6 +12,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ import zmq
 
 import gzmq
 from gzmq import _cli_support as _s
+from gzmq.proxy import ProxyStatistics
 
 __all__ = ["build_parser", "main"]
 
@@ -45,7 +47,7 @@ def _add_send(subparsers: Subparsers) -> None:
         "  gzmq send --connect tcp://127.0.0.1:5555 hello world\n"
         "  seq 100 | gzmq send --type pub --bind 'tcp://*:5556' --delay 1\n"
         "  gzmq send --type req --connect tcp://127.0.0.1:5557 --separator '|' 'part1|part2'",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_s.HelpFormatter,
     )
     _s.add_socket_arguments(parser, "push")
     _s.add_format_arguments(parser, "in")
@@ -163,7 +165,7 @@ def _send(args: argparse.Namespace) -> int:
             if sent and args.interval:
                 gevent.sleep(args.interval)
             try:
-                sock.send(item, timeout=args.timeout)  # type: ignore[attr-defined]
+                sock.send(item, timeout=args.timeout)
             except zmq.Again:
                 raise _s.CommandError(
                     f"timed out: message {sent + 1} not accepted within {args.timeout:g} s "
@@ -172,7 +174,7 @@ def _send(args: argparse.Namespace) -> int:
             sent += 1
             if args.type == "req":
                 try:
-                    reply = sock.recv(timeout=args.timeout)  # type: ignore[attr-defined]
+                    reply = sock.recv(timeout=args.timeout)
                 except zmq.Again:
                     raise _s.CommandError(
                         f"timed out: no reply to message {sent} within {args.timeout:g} s"
@@ -199,7 +201,7 @@ def _add_recv(subparsers: Subparsers) -> None:
         "  gzmq recv --bind 'tcp://*:5555'\n"
         "  gzmq recv --type sub --connect tcp://127.0.0.1:5556 --subscribe weather --count 10\n"
         "  gzmq recv --type router --bind tcp://127.0.0.1:5557 --format json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_s.HelpFormatter,
     )
     _s.add_socket_arguments(parser, "pull")
     parser.add_argument(
@@ -250,12 +252,12 @@ def _recv(args: argparse.Namespace, reply: list[bytes] | None) -> int:
     separator = _s.separator_of(args)
     context = gzmq.Context()
     try:
-        sock, _ = _s.open_socket(args, context)
+        sock, _ = _s.open_socket(args, context, subscribe=args.subscribe or [])
         out = sys.stdout.buffer
         received = 0
         while args.count is None or received < args.count:
             try:
-                frames = sock.recv(timeout=args.timeout)  # type: ignore[attr-defined]
+                frames = sock.recv(timeout=args.timeout)
             except zmq.Again:
                 raise _s.CommandError(
                     f"timed out: no message within {args.timeout:g} s ({received} received)"
@@ -264,7 +266,7 @@ def _recv(args: argparse.Namespace, reply: list[bytes] | None) -> int:
             out.write(_s.format_message(frames, args.format, separator))
             out.flush()
             if args.type == "rep":
-                sock.send(reply if reply is not None else frames)  # type: ignore[attr-defined]
+                sock.send(reply if reply is not None else frames)
         return _s.EXIT_OK
     finally:
         context.close(linger=1000)
@@ -283,7 +285,7 @@ def _add_monitor(subparsers: Subparsers) -> None:
         epilog="examples:\n"
         "  gzmq monitor tcp://127.0.0.1:5555\n"
         "  gzmq monitor --type sub tcp://127.0.0.1:5556 --json --count 3",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_s.HelpFormatter,
     )
     parser.add_argument("endpoint", type=_s.endpoint, metavar="ENDPOINT")
     parser.add_argument(
@@ -347,9 +349,7 @@ def _monitor(args: argparse.Namespace) -> int:
     context = gzmq.Context()
     drain = None
     try:
-        sock, observer = _s.open_socket(args, context, observe=True)
-        if observer is None:  # pragma: no cover - observe=True gives one
-            raise _s.CommandError("no observer")
+        sock, observer = _s.open_socket(args, context, subscribe=[], observe=True)
         if sock.readable:
             drain = gevent.spawn(_drain, sock)
         shown = 0
@@ -366,10 +366,315 @@ def _monitor(args: argparse.Namespace) -> int:
         context.close(linger=0)
 
 
-def _drain(sock: gzmq.Socket) -> None:
+def _drain(sock: Any) -> None:
     """Read and discard what the socket receives, so its queue never fills."""
-    for _ in sock:  # type: ignore[attr-defined]
+    for _ in sock:
         pass
+
+
+# -- proxy -----------------------------------------------------------------------------
+
+
+def _add_proxy(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "proxy",
+        help="forward messages between two sockets, with live statistics",
+        description="Bind (or connect) a front-end and a back-end socket and run gzmq.Proxy "
+        "(libzmq's proxy, off the gevent hub) between them, with a statistics line on "
+        "stderr, until Ctrl-C, SIGTERM or --duration. The line shows, for each end, the "
+        "frames / bytes it received (in) and sent (out); libzmq counts frames: a "
+        "three-frame message counts three.",
+        epilog="examples:\n"
+        "  gzmq proxy tcp://127.0.0.1:5559 tcp://127.0.0.1:5560        # ROUTER | DEALER\n"
+        "  gzmq proxy --front-type xsub --back-type xpub tcp://*:5557 tcp://*:5558\n"
+        "  gzmq proxy --front-type pull --back-type push tcp://*:5561 tcp://*:5562",
+        formatter_class=_s.HelpFormatter,
+    )
+    parser.add_argument("front", type=_s.endpoint, metavar="FRONT", help="the front-end endpoint")
+    parser.add_argument("back", type=_s.endpoint, metavar="BACK", help="the back-end endpoint")
+    sockets = parser.add_argument_group("sockets")
+    sockets.add_argument(
+        "--front-type",
+        type=_s.socket_type,
+        default="router",
+        metavar="TYPE",
+        help="the front-end socket type (default router)",
+    )
+    sockets.add_argument(
+        "--back-type",
+        type=_s.socket_type,
+        default="dealer",
+        metavar="TYPE",
+        help="the back-end socket type (default dealer)",
+    )
+    sockets.add_argument(
+        "--connect-front", action="store_true", help="connect the front end instead of binding it"
+    )
+    sockets.add_argument(
+        "--connect-back", action="store_true", help="connect the back end instead of binding it"
+    )
+    for side in ("front", "back"):
+        sockets.add_argument(
+            f"--{side}-option",
+            type=_s.option_setting,
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"set an option of the {side}-end socket (repeatable)",
+        )
+    sockets.add_argument(
+        "--capture",
+        type=_s.endpoint,
+        metavar="ENDPOINT",
+        help="bind a PUB socket at ENDPOINT that gets a copy of every frame forwarded",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_s.seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often the statistics line is refreshed (default 1)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print no statistics")
+    parser.add_argument("--duration", type=_s.seconds, metavar="SECONDS", help="stop after SECONDS")
+    parser.set_defaults(handler=_run_proxy)
+
+
+def _run_proxy(args: argparse.Namespace) -> int:
+    """``gzmq proxy``: run a Proxy between two sockets, printing statistics, until stopped."""
+
+    def body() -> int:
+        if args.interval <= 0:
+            raise _s.UsageError("--interval must be more than 0 seconds")
+        for side, role, allowed in (
+            ("front", "receive what it forwards", RECV_TYPES),
+            ("back", "send what it forwards", SEND_TYPES),
+        ):
+            kind = getattr(args, f"{side}_type")
+            if kind not in allowed:
+                raise _s.UsageError(
+                    f"--{side}-type {kind}: the {side} end must {role}, which a "
+                    f"{kind.upper()} socket cannot; use one of {', '.join(allowed)}"
+                )
+        return _s.run_stoppable(lambda: _proxy(args), args.duration)
+
+    return _s.run_command("proxy", body)
+
+
+def _proxy_side(args: argparse.Namespace, side: str) -> argparse.Namespace:
+    """The socket arguments of one side of the proxy, in the shape open_socket() takes."""
+    address = getattr(args, side)
+    connect = getattr(args, f"connect_{side}")
+    return argparse.Namespace(
+        command="proxy",
+        type=getattr(args, f"{side}_type"),
+        bind=[] if connect else [address],
+        connect=[address] if connect else [],
+        option=getattr(args, f"{side}_option"),
+    )
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    context = gzmq.Context()
+    reporter = None
+    proxy = None
+    try:
+        sides = []
+        for side in ("front", "back"):
+            side_args = _proxy_side(args, side)
+            # A SUB end must subscribe to forward anything; XSUB ends pass subscriptions on.
+            subscribe: list[str] | None = [] if side_args.type == "sub" else None
+            sock, _ = _s.open_socket(side_args, context, subscribe=subscribe, label=f"{side} end ")
+            sides.append(sock)
+        capture = None
+        if args.capture is not None:
+            capture = gzmq.Publisher(context=context)
+            try:
+                capture.bind(args.capture)
+            except zmq.ZMQError as error:
+                raise _s.CommandError(error.strerror or str(error)) from None
+            _s.say(f"gzmq proxy: capture bound {capture.endpoints[-1]}")
+        proxy = gzmq.Proxy(sides[0], sides[1], capture=capture)
+        if not args.quiet:
+            reporter = gevent.spawn(_report_statistics, proxy, args.interval)
+        proxy.run()  # until a signal or --duration kills this greenlet, which ends the proxy
+        return _s.EXIT_OK
+    finally:
+        if reporter is not None:
+            reporter.kill()
+        if proxy is not None and not args.quiet:
+            try:
+                final = proxy.statistics()
+            except zmq.ZMQError:
+                final = None
+            if final is not None:
+                _show_statistics(final, None, end=True)
+        context.close(linger=0)
+
+
+def _size(count: int) -> str:
+    """A byte count for people: 999 B, 1.2 kB, 3.4 MB, ..."""
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def _statistics_line(stats: ProxyStatistics, rate: float | None) -> str:
+    """``front: in FRAMES / BYTES, out ... | back: ... | RATE frames/s``."""
+    parts = []
+    for name, side in (("front", stats.front_end), ("back", stats.back_end)):
+        parts.append(
+            f"{name}: in {side.received_messages} / {_size(side.received_bytes)}, "
+            f"out {side.sent_messages} / {_size(side.sent_bytes)}"
+        )
+    if rate is not None:
+        parts.append(f"{rate:,.0f} frames/s")
+    return " | ".join(parts)
+
+
+def _show_statistics(stats: ProxyStatistics, rate: float | None, *, end: bool = False) -> None:
+    """Write the statistics line on stderr: redrawn in place on a terminal, else one per line.
+
+    ``end``: the last line, once the proxy has stopped (prefixed ``stopped:``).
+    """
+    line = ("stopped: " if end else "") + _statistics_line(stats, rate)
+    if sys.stderr.isatty():
+        width = shutil.get_terminal_size().columns
+        sys.stderr.write("\r" + line[: max(width - 1, 20)] + "\x1b[K" + ("\n" if end else ""))
+    else:
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _report_statistics(proxy: gzmq.Proxy, interval: float) -> None:
+    """Show the proxy's statistics every ``interval`` seconds while it runs.
+
+    On a terminal the line is redrawn every time; otherwise (a log) a line
+    is written only when the counts have changed.
+    """
+    redraw = sys.stderr.isatty()
+    last_stats = ProxyStatistics()
+    last_time = time.monotonic()
+    while True:
+        gevent.sleep(interval)
+        try:
+            stats = proxy.statistics()
+        except zmq.ZMQError:
+            return  # the proxy has ended
+        now = time.monotonic()
+        count = stats.front_end.received_messages + stats.back_end.received_messages
+        last_count = last_stats.front_end.received_messages + last_stats.back_end.received_messages
+        rate = (count - last_count) / (now - last_time) if now > last_time else None
+        if redraw or stats != last_stats:
+            _show_statistics(stats, rate)
+        last_stats, last_time = stats, now
+
+
+# -- keygen ----------------------------------------------------------------------------
+
+
+def _add_keygen(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "keygen",
+        help="make a CURVE key pair: print it, or write certificate files",
+        description="Make a new CURVE key pair and print it (Z85 text), or with --dir write "
+        "it as certificate files in pyzmq's format: NAME.key (the public key, to give to "
+        "peers) and NAME.key_secret (both keys, to keep private), which "
+        "gzmq.auth.load_certificate() and pyzmq's zmq.auth read. Existing files are never "
+        "overwritten unless --force.",
+        epilog="examples:\n"
+        "  gzmq keygen\n"
+        "  gzmq keygen --json\n"
+        "  gzmq keygen --dir certs --name server\n"
+        "  gzmq keygen --dir certs --name client --force   # replace client's certificate",
+        formatter_class=_s.HelpFormatter,
+    )
+    parser.add_argument(
+        "-d", "--dir", metavar="DIR", help="write certificate files into DIR (made if missing)"
+    )
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="with --dir: the certificate's name, the stem of its files (default: gzmq)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="with --dir: overwrite existing certificate files"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as a JSON object")
+    parser.set_defaults(handler=_run_keygen)
+
+
+def _run_keygen(args: argparse.Namespace) -> int:
+    """``gzmq keygen``: print a CURVE key pair, or write it as certificate files."""
+
+    def body() -> int:
+        name: str = "gzmq" if args.name is None else args.name
+        if args.dir is None:
+            if args.name is not None or args.force:
+                raise _s.UsageError("--name and --force go with --dir")
+        elif not name or name in (".", "..") or "/" in name or os.sep in name:
+            raise _s.UsageError(f"--name must be a plain file name, got {name!r}")
+        if not gzmq.capability["curve"]:
+            raise _s.CommandError("this libzmq has no CURVE support (it needs libsodium)")
+        if args.dir is None:
+            pair = gzmq.curve_keypair()
+            _print_keys({"public": pair.public, "secret": pair.secret}, args.json)
+            return _s.EXIT_OK
+        return _write_certificates(args.dir, name, args.force, args.json)
+
+    return _s.run_command("keygen", body)
+
+
+def _print_keys(record: dict[str, str], as_json: bool) -> None:
+    """Print ``record`` as ``key: value`` lines, or as one JSON object."""
+    if as_json:
+        print(json.dumps(record))
+    else:
+        for key, value in record.items():
+            print(f"{key.replace('_', ' ')}: {value}")
+
+
+def _write_certificates(directory: str, name: str, force: bool, as_json: bool) -> int:
+    """Write NAME.key and NAME.key_secret into ``directory``; print the public key and paths."""
+    from gzmq import auth
+
+    public_path = os.path.join(directory, f"{name}.key")
+    secret_path = os.path.join(directory, f"{name}.key_secret")
+    existing = [path for path in (public_path, secret_path) if os.path.lexists(path)]
+    if existing and not force:
+        raise _s.CommandError(
+            f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+            "not overwriting it (use --force to replace the certificate, or another --name)"
+        )
+    try:
+        os.makedirs(directory, exist_ok=True)
+        if force:
+            for path in existing:
+                os.remove(path)
+        public_file, secret_file = auth.create_certificates(directory, name)
+        public, _ = auth.load_certificate(secret_file)
+    except OSError as error:
+        where = error.filename if error.filename is not None else directory
+        raise _s.CommandError(
+            f"cannot write certificates in {directory}: {error.strerror or error} ({where})"
+        ) from None
+    _print_keys(
+        {
+            "public": _key_text(public),
+            "public_file": str(public_file),
+            "secret_file": str(secret_file),
+        },
+        as_json,
+    )
+    return _s.EXIT_OK
+
+
+def _key_text(key: str | bytes) -> str:
+    """A Z85 key as text."""
+    return key.decode("ascii") if isinstance(key, bytes) else key
 
 
 # -- bench ---------------------------------------------------------------------
@@ -386,6 +691,11 @@ def _add_bench(subparsers: Subparsers) -> None:
             "zmq.asyncio) and print a table of medians and ratios. "
             f"Cases: {', '.join(CASE_NAMES)} (default: all)."
         ),
+        epilog="examples:\n"
+        "  gzmq bench --quick                 # a smoke test of every case, in seconds\n"
+        "  gzmq bench throughput latency      # two cases, 5 rounds each\n"
+        "  gzmq bench --markdown --json results.json",
+        formatter_class=_s.HelpFormatter,
     )
     add_arguments(parser)
     parser.set_defaults(handler=_run_bench)
@@ -402,7 +712,9 @@ def _run_bench(args: argparse.Namespace) -> int:
 _SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _add_send,
     _add_recv,
+    _add_proxy,
     _add_monitor,
+    _add_keygen,
     _add_bench,
 ]
 

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zmq
 
 _SCRIPT = shutil.which("gzmq", path=str(Path(sys.executable).parent))
 GZMQ = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "gzmq"]
-SUBCOMMANDS = ["send", "recv", "monitor"]
+SUBCOMMANDS = ["send", "recv", "proxy", "monitor", "keygen"]
 
 
 class Running:
@@ -487,3 +488,267 @@ def test_monitor_duration_ends_it() -> None:
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 15
     assert "connect:" in done.stdout
+
+
+# -- proxy --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_proxy_forwards_pipeline_and_prints_statistics(
+    start: type[Running], transport: str, tmp_path: Path
+) -> None:
+    """proxy PULL|PUSH forwards send's messages to recv and prints statistics; SIGTERM ends it."""
+    if transport == "tcp":
+        ends = ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*"]
+    else:
+        ends = [f"ipc://{tmp_path}/front.ipc", f"ipc://{tmp_path}/back.ipc"]
+    proxy = start(
+        "proxy", "--front-type", "pull", "--back-type", "push", "--interval", "0.1", *ends
+    )
+    front, back = proxy.bound(), proxy.bound()
+    if transport == "ipc":
+        assert (front, back) == tuple(ends)
+    recv = start("recv", "--connect", back, "--count", "3")
+    sent = gzmq_run("send", "--connect", front, "one", "two", "three")
+    assert sent.returncode == 0, sent.stderr
+    code, out, _ = recv.wait()
+    assert code == 0 and out == "one\ntwo\nthree\n"
+    stats = proxy.line(r"^front: in 3 / 11 B", "stderr")
+    assert re.search(r"\| back: in 0 / 0 B, out 3 / 11 B \| [\d,]+ frames/s$", stats), stats
+    proxy.proc.terminate()
+    code, _, err = proxy.wait(timeout=10)
+    assert code == 0, err
+    assert "Traceback" not in err
+    last = err.rstrip("\n").rsplit("\n", 1)[-1]
+    assert last.startswith("stopped: front: in 3 / 11 B, out 0 / 0 B | back:"), err
+
+
+def test_proxy_router_dealer_request_reply(start: type[Running]) -> None:
+    """The default ROUTER|DEALER proxy carries REQ requests to a REP and the replies back."""
+    proxy = start("proxy", "--interval", "0.2", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*")
+    front, back = proxy.bound(), proxy.bound()
+    server = start("recv", "--type", "rep", "--connect", back, "--reply", "pong", "--count", "2")
+    done = gzmq_run("send", "--type", "req", "--connect", front, "--timeout", "10", "ping", "ping")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "pong\npong\n"
+    assert server.wait()[1] == "ping\nping\n"
+    proxy.proc.send_signal(signal.SIGINT)
+    code, _, err = proxy.wait(timeout=10)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+def test_proxy_connects_both_ends(start: type[Running]) -> None:
+    """--connect-front/--connect-back: a proxy between a bound sender and a bound receiver."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "2")
+    receiver = recv.bound()
+    send = start("send", "--bind", "tcp://127.0.0.1:*", "--timeout", "15", "a", "b")
+    sender = send.bound()
+    proxy = start(
+        "proxy",
+        "--front-type",
+        "pull",
+        "--back-type",
+        "push",
+        "--connect-front",
+        "--connect-back",
+        "--quiet",
+        sender,
+        receiver,
+    )
+    code, out, _ = recv.wait()
+    assert code == 0 and out == "a\nb\n"
+    assert send.wait()[0] == 0
+    proxy.proc.terminate()
+    code, _, err = proxy.wait(timeout=10)
+    assert code == 0 and err == "", err  # --quiet: no statistics, and nothing bound
+
+
+def test_proxy_duration_ends_it() -> None:
+    """proxy --duration stops it after that long: status 0 and the final statistics."""
+    started = time.monotonic()
+    done = gzmq_run(
+        "proxy", "--duration", "0.5", "--interval", "0.1", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 15
+    assert "stopped: front: in 0 / 0 B" in done.stderr
+
+
+def test_proxy_endpoint_in_use_exits_1(start: type[Running]) -> None:
+    """proxy exits 1 naming the endpoint when it cannot bind it."""
+    holder = start("recv", "--bind", "tcp://127.0.0.1:*")
+    taken = holder.bound()
+    done = gzmq_run("proxy", "tcp://127.0.0.1:*", taken)
+    assert done.returncode == 1
+    assert taken in done.stderr and "in use" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["nowhere", "tcp://127.0.0.1:*"], "not an endpoint"),
+        (["tcp://127.0.0.1:*", "smoke://signal"], "unknown transport"),
+        (["tcp://127.0.0.1:*"], "the following arguments are required: BACK"),
+        (["--front-type", "push", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"], "front end must"),
+        (["--back-type", "sub", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"], "back end must"),
+        (["--front-type", "nope", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"], "unknown socket"),
+        (["--interval", "0", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"], "--interval"),
+        (
+            ["--front-option", "lingr=0", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"],
+            "lingr",
+        ),
+        (["--capture", "bogus", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"], "not an endpoint"),
+    ],
+)
+def test_proxy_usage_errors_exit_2(args: list[str], expected: str) -> None:
+    """Bad proxy arguments (endpoints, types, options) exit 2 saying what is wrong."""
+    done = gzmq_run("proxy", *args)
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_proxy_capture_gets_copies(start: type[Running]) -> None:
+    """proxy --capture publishes a copy of every frame it forwards."""
+    proxy = start(
+        "proxy",
+        "--front-type",
+        "pull",
+        "--back-type",
+        "push",
+        "--capture",
+        "tcp://127.0.0.1:*",
+        "--quiet",
+        "tcp://127.0.0.1:*",
+        "tcp://127.0.0.1:*",
+    )
+    front, back = proxy.bound(), proxy.bound()
+    capture = proxy.line(r"capture bound ", "stderr").rsplit(" ", 1)[-1]
+    spy = start("recv", "--type", "sub", "--connect", capture, "--count", "1")
+    consumer = start("recv", "--connect", back, "--count", "1")
+    # The spy's subscription takes a moment to reach the capture PUB: send until it sees one.
+    sent = start("send", "--connect", front, "--count", "500", "--interval", "0.02", "copy me")
+    assert spy.wait()[1] == "copy me\n"
+    assert consumer.wait()[1] == "copy me\n"
+    sent.kill()
+
+
+def test_proxy_pub_sub(start: type[Running]) -> None:
+    """An XSUB|XPUB proxy passes subscriptions upstream and matching messages down."""
+    proxy = start(
+        "proxy",
+        "--front-type",
+        "xsub",
+        "--back-type",
+        "xpub",
+        "--quiet",
+        "tcp://127.0.0.1:*",
+        "tcp://127.0.0.1:*",
+    )
+    front, back = proxy.bound(), proxy.bound()
+    subscriber = start(
+        "recv", "--type", "sub", "--connect", back, "--subscribe", "yes", "--count", "2"
+    )
+    publisher = start(
+        "send",
+        "--type",
+        "pub",
+        "--connect",
+        front,
+        "--count",
+        "500",
+        "--interval",
+        "0.02",
+        "yes 1",
+        "no 2",
+    )
+    code, out, _ = subscriber.wait()
+    assert code == 0 and out == "yes 1\nyes 1\n"
+    publisher.kill()
+
+
+# -- keygen -------------------------------------------------------------------------------
+
+
+def test_keygen_prints_a_valid_keypair() -> None:
+    """keygen prints a public and a secret Z85 key that belong together, fresh each time."""
+    keys = []
+    for _ in range(2):
+        done = gzmq_run("keygen")
+        assert done.returncode == 0, done.stderr
+        match = re.fullmatch(r"public: (\S{40})\nsecret: (\S{40})\n", done.stdout)
+        assert match is not None, done.stdout
+        public, secret = match.groups()
+        assert zmq.curve_public(secret.encode()) == public.encode()
+        keys.append(secret)
+    assert keys[0] != keys[1]
+
+
+def test_keygen_json() -> None:
+    """keygen --json prints {"public": ..., "secret": ...} with a matching pair."""
+    done = gzmq_run("keygen", "--json")
+    assert done.returncode == 0, done.stderr
+    keys = json.loads(done.stdout)
+    assert set(keys) == {"public", "secret"}
+    assert zmq.curve_public(keys["secret"].encode()) == keys["public"].encode()
+
+
+def test_keygen_keys_secure_a_real_connection(start: type[Running]) -> None:
+    """Keys printed by keygen secure a CURVE REQ/REP exchange between two gzmq processes."""
+    server = json.loads(gzmq_run("keygen", "--json").stdout)
+    client = json.loads(gzmq_run("keygen", "--json").stdout)
+    rep = start(
+        "recv",
+        "--type",
+        "rep",
+        "--bind",
+        "tcp://127.0.0.1:*",
+        "--option",
+        "curve_server=true",
+        "--option",
+        f"curve_secret_key={server['secret']}",
+        "--reply",
+        "secret handshake ok",
+        "--count",
+        "1",
+    )
+    done = gzmq_run(
+        "send",
+        "--type",
+        "req",
+        "--connect",
+        rep.bound(),
+        "--option",
+        f"curve_server_key={server['public']}",
+        "--option",
+        f"curve_public_key={client['public']}",
+        "--option",
+        f"curve_secret_key={client['secret']}",
+        "--timeout",
+        "10",
+        "hello",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "secret handshake ok\n"
+    assert rep.wait()[1] == "hello\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--name", "x"], "--name and --force go with --dir"),
+        (["--force"], "--name and --force go with --dir"),
+        (["--dir", "certs", "--name", "a/b"], "plain file name"),
+        (["--dir", "certs", "--name", ""], "plain file name"),
+    ],
+)
+def test_keygen_usage_errors_exit_2(args: list[str], expected: str, tmp_path: Path) -> None:
+    """keygen arguments that do not fit together exit 2 saying why, writing nothing."""
+    done = subprocess.run(
+        [*GZMQ, "keygen", *args], capture_output=True, text=True, timeout=20, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+    assert list(tmp_path.iterdir()) == []
