@@ -647,34 +647,24 @@ def _write_certificates(directory: str, name: str, force: bool, as_json: bool) -
     if existing and not force:
         raise _s.CommandError(
             f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
-            "not overwriting it (use --force to replace the certificate, or another --name)"
+            "not overwriting (use --force to replace the certificate, or another --name)"
         )
     try:
         os.makedirs(directory, exist_ok=True)
-        if force:
-            for path in existing:
-                os.remove(path)
-        public_file, secret_file = auth.create_certificates(directory, name)
+        public_file, secret_file = auth.create_certificates(directory, name, overwrite=force)
         public, _ = auth.load_certificate(secret_file)
+    except FileExistsError as error:  # made meanwhile by someone else
+        raise _s.CommandError(f"{error}; not overwriting (use --force)") from None
     except OSError as error:
         where = error.filename if error.filename is not None else directory
         raise _s.CommandError(
             f"cannot write certificates in {directory}: {error.strerror or error} ({where})"
         ) from None
     _print_keys(
-        {
-            "public": _key_text(public),
-            "public_file": str(public_file),
-            "secret_file": str(secret_file),
-        },
+        {"public": public, "public_file": str(public_file), "secret_file": str(secret_file)},
         as_json,
     )
     return _s.EXIT_OK
-
-
-def _key_text(key: str | bytes) -> str:
-    """A Z85 key as text."""
-    return key.decode("ascii") if isinstance(key, bytes) else key
 
 
 # -- bench ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import zmq
+import zmq.auth
 
 _SCRIPT = shutil.which("gzmq", path=str(Path(sys.executable).parent))
 GZMQ = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "gzmq"]
@@ -752,3 +753,66 @@ def test_keygen_usage_errors_exit_2(args: list[str], expected: str, tmp_path: Pa
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_keygen_writes_certificates_that_auth_and_pyzmq_read(tmp_path: Path) -> None:
+    """keygen --dir D --name N writes N.key and N.key_secret; gzmq.auth and zmq.auth read them."""
+    from gzmq import auth
+
+    directory = tmp_path / "certs"  # made when missing
+    done = gzmq_run("keygen", "--dir", str(directory), "--name", "server")
+    assert done.returncode == 0, done.stderr
+    public_file, secret_file = directory / "server.key", directory / "server.key_secret"
+    assert done.stdout == (
+        f"public: {auth.load_certificate(public_file).public}\n"
+        f"public file: {public_file}\nsecret file: {secret_file}\n"
+    )
+    public, secret = auth.load_certificate(secret_file)
+    assert secret is not None
+    assert auth.load_certificate(public_file) == (public, None)
+    assert zmq.auth.load_certificate(str(secret_file)) == (public.encode(), secret.encode())
+    assert zmq.curve_public(secret.encode()) == public.encode()
+    assert secret_file.stat().st_mode & 0o077 == 0  # the secret is private to its owner
+
+
+def test_keygen_json_with_dir(tmp_path: Path) -> None:
+    """keygen --dir --json prints the public key and both file paths as JSON; name defaults."""
+    done = gzmq_run("keygen", "--dir", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record == {
+        "public": record["public"],
+        "public_file": str(tmp_path / "gzmq.key"),
+        "secret_file": str(tmp_path / "gzmq.key_secret"),
+    }
+    assert zmq.auth.load_certificate(record["public_file"])[0] == record["public"].encode()
+
+
+def test_keygen_refuses_to_overwrite_unless_force(tmp_path: Path) -> None:
+    """keygen --dir exits 1 and leaves existing certificate files alone; --force replaces them."""
+    assert gzmq_run("keygen", "--dir", str(tmp_path), "--name", "c").returncode == 0
+    secret_file = tmp_path / "c.key_secret"
+    before = secret_file.read_bytes()
+    again = gzmq_run("keygen", "--dir", str(tmp_path), "--name", "c")
+    assert again.returncode == 1
+    assert str(secret_file) in again.stderr and "--force" in again.stderr
+    assert again.stdout == "" and "Traceback" not in again.stderr
+    assert secret_file.read_bytes() == before
+    (tmp_path / "d.key").write_text("someone else's\n")  # half a certificate counts too
+    half = gzmq_run("keygen", "--dir", str(tmp_path), "--name", "d")
+    assert half.returncode == 1 and "d.key already exists" in half.stderr
+    assert (tmp_path / "d.key").read_text() == "someone else's\n"
+    forced = gzmq_run("keygen", "--dir", str(tmp_path), "--name", "c", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert secret_file.read_bytes() != before
+    public, secret = zmq.auth.load_certificate(str(secret_file))
+    assert secret is not None and zmq.curve_public(secret) == public
+
+
+def test_keygen_unwritable_dir_exits_1(tmp_path: Path) -> None:
+    """keygen --dir under a regular file exits 1 naming the directory."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    done = gzmq_run("keygen", "--dir", str(blocker / "sub"))
+    assert done.returncode == 1
+    assert str(blocker / "sub") in done.stderr and "Traceback" not in done.stderr
