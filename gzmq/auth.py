@@ -38,6 +38,7 @@ public key, ``NAME.key_secret`` both keys; see :func:`create_certificates`.
 from __future__ import annotations
 
 import datetime
+import errno
 import hmac
 import ipaddress
 import logging
@@ -301,8 +302,10 @@ class Authenticator:
             path = Path(keys)
             if not path.is_dir():
                 raise NotADirectoryError(
-                    f"configure_curve(keys={str(keys)!r}): not a directory of certificates "
-                    "(to admit given keys, pass an iterable of them: keys=[key])"
+                    errno.ENOTDIR,
+                    "configure_curve(keys=...): not a directory of certificates "
+                    "(to admit given keys, pass an iterable of them: keys=[key])",
+                    str(keys),
                 )
             admitted = frozenset(load_certificates(path))
         elif isinstance(keys, (bytes, bytearray, memoryview)):
@@ -671,7 +674,9 @@ def create_certificates(
         raise TypeError(f"directory must be a path, got {type(directory).__name__}")
     folder = Path(directory)
     if not folder.is_dir():
-        raise FileNotFoundError(f"certificate directory {str(folder)!r} does not exist")
+        raise FileNotFoundError(
+            errno.ENOENT, "no such certificate directory", str(folder)
+        )
     if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\0" in name:
         raise ValueError(
             f"certificate name must be a non-empty file name without '/', got {name!r}"
@@ -692,7 +697,9 @@ def create_certificates(
         for path in (public_path, secret_path):
             if path.exists():
                 raise FileExistsError(
-                    f"certificate {str(path)!r} exists; remove it or pass overwrite=True"
+                    errno.EEXIST,
+                    "certificate exists (remove it or pass overwrite=True)",
+                    str(path),
                 )
     public_raw, secret_raw = zmq.curve_keypair()
     public, secret = public_raw.decode("ascii"), secret_raw.decode("ascii")
@@ -712,10 +719,12 @@ def load_certificate(path: PathLike) -> Certificate:
         raise TypeError(f"a certificate path must be a str or path, got {type(path).__name__}")
     file = Path(path)
     if not file.exists():
-        raise FileNotFoundError(f"no certificate file {str(file)!r}")
+        raise FileNotFoundError(errno.ENOENT, "no such certificate file", str(file))
     if file.is_dir():
         raise IsADirectoryError(
-            f"{str(file)!r} is a directory; load_certificates() reads a directory"
+            errno.EISDIR,
+            "a directory, not a certificate file (load_certificates() reads directories)",
+            str(file),
         )
     try:
         text = file.read_text(encoding="utf-8")
@@ -753,7 +762,9 @@ def load_certificates(directory: PathLike) -> dict[str, Path]:
         raise TypeError(f"directory must be a path, got {type(directory).__name__}")
     folder = Path(directory)
     if not folder.is_dir():
-        raise NotADirectoryError(f"{str(folder)!r} is not a directory of certificates")
+        raise NotADirectoryError(
+            errno.ENOTDIR, "not a directory of certificates", str(folder)
+        )
     keys: dict[str, Path] = {}
     for file in sorted(folder.glob("*.key")):
         if file.is_file():
