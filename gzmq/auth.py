@@ -105,8 +105,9 @@ class Request:
     """One well-formed ZAP request, as the decision callback sees it.
 
     ``mechanism`` is ``"NULL"``, ``"PLAIN"``, ``"CURVE"``, ``"GSSAPI"`` or
-    what the peer sent; ``address`` is the peer's IP address for tcp (a
-    ``"uid:gid:pid"``-like text or ``""`` for ipc); ``routing_id`` is the
+    what the peer sent; ``address`` is the peer's IP address for tcp (for
+    ipc on Linux ``"localhost:UID:GID:PID"`` of the peer process, which
+    allow()/deny() match exactly); ``routing_id`` is the
     ZMTP identity the client announced.  ``username``/``password`` are set
     for PLAIN, ``public_key`` (Z85) for CURVE, ``principal`` for GSSAPI.
     ``allowed``, ``reason`` and ``user_id`` are the authenticator's own
@@ -284,7 +285,7 @@ class Authenticator:
         self._passwords[domain] = table
 
     def configure_curve(
-        self, domain: str = "*", keys: _Any | Iterable[str | bytes] | PathLike = ANY
+        self, domain: str = "*", keys: _Any | Iterable[str | bytes] | PathLike | None = None
     ) -> None:
         """Admit CURVE clients in ``domain``: any client, or those whose public key is in ``keys``.
 
@@ -293,9 +294,15 @@ class Authenticator:
         certificates (its ``*.key`` files, read now: call again after
         changing it).  ``"*"`` covers every domain without settings of its
         own; calling it again for a domain replaces that domain's keys.
+        ``keys`` has no default: admitting any client must be asked for.
         """
         domain = _check_domain(domain)
         admitted: _Any | frozenset[str]
+        if keys is None:
+            raise TypeError(
+                "configure_curve() needs keys=: gzmq.auth.ANY, an iterable of Z85 public "
+                "keys or a directory of certificates"
+            )
         if keys is ANY:
             admitted = ANY
         elif isinstance(keys, (str, os.PathLike)):

@@ -93,7 +93,7 @@ class Link:
 def first_event(observer: Any, kind: EventType, timeout: float = 5) -> Any:
     """The first event of ``kind`` the observer has seen (since it was made), within ``timeout``."""
     deadline = time.monotonic() + timeout
-    seen = []
+    seen: list[str] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -368,6 +368,31 @@ def test_null_with_zap_domain_denied(
     authenticator_allowing.close()
 
 
+def test_ipc_peer_address(
+    context: gzmq.Context, authenticator: auth.Authenticator, tmp_path: Path
+) -> None:
+    """Over ipc the address is the peer's process credentials; deny() of that text refuses it."""
+    addresses: list[str] = []
+
+    def record(request: auth.Request) -> bool:
+        addresses.append(request.address)
+        return request.allowed
+
+    authenticator.configure_plain(passwords={"admin": "secret"})
+    authenticator.callback = record
+    first = Link(context, f"ipc://{tmp_path}/peer.ipc", {"plain_server": True},
+                 plain("admin", "secret"))
+    first.delivers()
+    first.close()
+    assert addresses[0].endswith(f":{os.getuid()}:{os.getgid()}:{os.getpid()}")
+    authenticator.deny(addresses[0])
+    second = Link(context, f"ipc://{tmp_path}/peer2.ipc", {"plain_server": True},
+                  plain("admin", "secret"))
+    second.refused(400)
+    second.close()
+    assert len(addresses) == 1  # a refused address never reaches the callback
+
+
 def test_allow_and_deny_exclusive() -> None:
     """allow() after deny() (and the reverse) raises ValueError, as pyzmq's."""
     first = auth.Authenticator(gzmq.Context())
@@ -428,7 +453,11 @@ def test_callback_never_sees_refused_addresses(
 ) -> None:
     """A deny-listed address is final: the callback is not asked."""
     calls: list[auth.Request] = []
-    authenticator.callback = lambda request: calls.append(request) or True
+    def record(request: auth.Request) -> bool:
+        calls.append(request)
+        return True
+
+    authenticator.callback = record
     authenticator.deny("127.0.0.1")
     link = Link(context, "tcp://127.0.0.1:*", {"plain_server": True}, plain("any", "any"))
     link.refused(400)
@@ -462,8 +491,13 @@ def test_callback_may_block_cooperatively(
 ) -> None:
     """A callback that waits (gevent.sleep, as a lookup would) decides; the hub keeps running."""
     ticks: list[float] = []
-    ticker = gevent.spawn(lambda: [ticks.append(time.monotonic()) or gevent.sleep(0.005)
-                                   for _ in iter(int, 1)])
+
+    def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            gevent.sleep(0.005)
+
+    ticker = gevent.spawn(tick)
 
     def slow(request: auth.Request) -> bool:
         gevent.sleep(0.2)
@@ -475,6 +509,25 @@ def test_callback_may_block_cooperatively(
     ticker.kill()
     link.close()
     assert len(ticks) > 10
+
+
+def test_callback_may_stop_the_authenticator(
+    context: gzmq.Context, authenticator: auth.Authenticator
+) -> None:
+    """stop() called from the callback ends serving without a deadlock; the peer is not admitted."""
+    authenticator.configure_plain(passwords={"admin": "secret"})
+
+    def stop_now(request: auth.Request) -> bool:
+        authenticator.stop()
+        return True
+
+    authenticator.callback = stop_now
+    link = Link(context, "tcp://127.0.0.1:*", {"plain_server": True}, plain("admin", "secret"))
+    link.client.send(b"x")
+    with pytest.raises(zmq.Again):
+        link.server.recv(timeout=0.5)
+    assert not authenticator.running
+    link.close()
 
 
 # -- robustness ------------------------------------------------------------------------------
@@ -512,7 +565,7 @@ def zap_reply(sock: gzmq.Dealer, timeout: float = 2) -> list[bytes]:
 def test_malformed_requests_get_replies(
     context: gzmq.Context,
     authenticator: auth.Authenticator,
-    request_frames: list[bytes],
+    request_frames: list[Any],
     expected: list[bytes],
 ) -> None:
     """A malformed ZAP request gets a 400 reply (a valid one 200), in the sender's envelope."""
@@ -532,7 +585,7 @@ def test_survives_garbage_and_keeps_serving(
     authenticator.configure_plain(passwords={"admin": "secret"})
     probe = gzmq.Dealer(context=context, linger=0)
     probe.connect(auth.ZAP_ENDPOINT)
-    garbage = [
+    garbage: list[list[Any]] = [
         [b"\xff" * 1000], [b""], [b"", b""], [b"", b"1.0"], [os.urandom(64) for _ in range(50)],
         [b"", b"1.0", b"1", b"", b"127.0.0.1", b"", b"PLAIN"] + [b"x"] * 200,
     ]
@@ -712,13 +765,15 @@ def test_bad_settings_raise_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="Z85 str"):
         authenticator.configure_curve(keys=[12345])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="keys=\\[key\\]"):
-        authenticator.configure_curve(keys=gzmq.curve_keypair().public.encode())
+        authenticator.configure_curve(keys=gzmq.curve_keypair().public.encode())  # type: ignore[arg-type]
     with pytest.raises(NotADirectoryError, match="not a directory"):
         authenticator.configure_curve(keys=gzmq.curve_keypair().public)
     with pytest.raises(NotADirectoryError):
         authenticator.configure_curve(keys=tmp_path / "missing")
     with pytest.raises(TypeError, match="ANY"):
         authenticator.configure_curve(keys=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs keys="):
+        authenticator.configure_curve()
     with pytest.raises(TypeError, match="non-empty str"):
         authenticator.allow(127)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a network"):
@@ -740,7 +795,7 @@ def test_certificates_gzmq_to_pyzmq(tmp_path: Path) -> None:
     assert ours == (pyzmq_public.decode(), pyzmq_secret.decode())
     assert zmq.curve_public(pyzmq_secret) == pyzmq_public
     assert zmq.auth.load_certificate(str(public_file)) == (pyzmq_public, None)
-    assert auth.load_certificate(public_file) == (ours.public, None)
+    assert auth.load_certificate(public_file) == (ours[0], None)
     assert zmq.auth.load_certificates(str(tmp_path)) == {pyzmq_public: True}
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert 'name = "Alice"' in secret_file.read_text()
