@@ -714,7 +714,11 @@ def build_parser() -> argparse.ArgumentParser:
     from gzmq import __version__
 
     parser = argparse.ArgumentParser(
-        prog="gzmq", description="ZeroMQ for gevent: command-line tools."
+        prog="gzmq",
+        description="ZeroMQ for gevent: command-line tools.",
+        epilog="Each command has its own help, with examples: gzmq COMMAND --help.\n\n"
+        "Exit status: 0 ok, 1 runtime failure, 2 usage error.",
+        formatter_class=_s.HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gzmq {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

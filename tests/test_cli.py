@@ -165,10 +165,13 @@ def test_console_script_and_module_both_work() -> None:
 
 @pytest.mark.parametrize("name", [*SUBCOMMANDS, "bench"])
 def test_help_of_each_subcommand(name: str) -> None:
-    """`gzmq NAME --help` prints the subcommand's usage and exits 0."""
+    """`gzmq NAME --help` prints the subcommand's usage and examples of it, and exits 0."""
     done = gzmq_run(name, "--help")
     assert done.returncode == 0, done.stderr
     assert f"usage: gzmq {name}" in done.stdout
+    assert "\nexamples:\n" in done.stdout, done.stdout
+    examples = done.stdout.split("\nexamples:\n", 1)[1]
+    assert re.search(rf"^  gzmq {name}\b", examples, re.M), done.stdout
 
 
 def test_no_subcommand_is_a_usage_error() -> None:
@@ -628,11 +631,12 @@ def test_proxy_capture_gets_copies(start: type[Running]) -> None:
     front, back = proxy.bound(), proxy.bound()
     capture = proxy.line(r"capture bound ", "stderr").rsplit(" ", 1)[-1]
     spy = start("recv", "--type", "sub", "--connect", capture, "--count", "1")
-    consumer = start("recv", "--connect", back, "--count", "1")
-    # The spy's subscription takes a moment to reach the capture PUB: send until it sees one.
+    # The consumer keeps reading (a PUSH with no peer would hold the proxy back), and the
+    # spy's subscription takes a moment to reach the capture PUB: send until it sees one.
+    consumer = start("recv", "--connect", back)
     sent = start("send", "--connect", front, "--count", "500", "--interval", "0.02", "copy me")
     assert spy.wait()[1] == "copy me\n"
-    assert consumer.wait()[1] == "copy me\n"
+    assert consumer.line("copy me") == "copy me"
     sent.kill()
 
 
