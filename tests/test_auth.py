@@ -636,10 +636,15 @@ def test_stop_ends_greenlet_and_closes_socket(context: gzmq.Context) -> None:
     assert greenlet is not None and greenlet.dead
     assert set(context.sockets) == before
     # The endpoint is free again at once: a second authenticator (and a restart) can bind.
-    for _ in range(20):
+    for _ in range(5):
         with auth.Authenticator(context) as again:
             assert again.running
         assert not again.running
+    descriptors = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        with auth.Authenticator(context):
+            pass
+    assert len(os.listdir("/proc/self/fd")) < descriptors + 10  # nothing leaks per cycle
     authenticator.start()
     authenticator.configure_plain(passwords={"u": "p"})
     link = Link(context, "tcp://127.0.0.1:*", {"plain_server": True}, plain("u", "p"))
@@ -647,6 +652,30 @@ def test_stop_ends_greenlet_and_closes_socket(context: gzmq.Context) -> None:
     link.close()
     authenticator.stop()
     assert set(context.sockets) == before
+
+
+def test_without_handler_libzmq_refuses_plain(
+    context: gzmq.Context, server_keys: gzmq.KeyPair
+) -> None:
+    """After stop() no handler is left: libzmq's PLAIN server refuses all, CURVE admits all."""
+    with auth.Authenticator(context) as authenticator:
+        authenticator.configure_plain(passwords={"admin": "secret"})
+        served = Link(context, "tcp://127.0.0.1:*", {"plain_server": True},
+                      plain("admin", "secret"))
+        served.delivers()
+        served.close()
+    unserved = Link(context, "tcp://127.0.0.1:*", {"plain_server": True},
+                    plain("admin", "secret"))
+    unserved.client.send(b"x")
+    event = first_event(unserved.server_events, EventType.HANDSHAKE_ERROR_OTHER)
+    assert event.error is not None and event.error.errno == errno.EFAULT
+    with pytest.raises(zmq.Again):
+        unserved.server.recv(timeout=0.3)
+    unserved.close()
+    curve = Link(context, "tcp://127.0.0.1:*", curve_server(server_keys),
+                 curve_client(server_keys.public))
+    curve.delivers()
+    curve.close()
 
 
 def test_second_authenticator_on_a_context(
