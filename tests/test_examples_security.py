@@ -20,7 +20,7 @@ def run_example(name: str, timeout: float = 45) -> str:
             capture_output=True, text=True, timeout=timeout, cwd=EXAMPLES.parent,
         )
     except subprocess.TimeoutExpired as expired:
-        pytest.fail(f"{name} did not end within {timeout} s; output so far:\n{expired.stdout}")
+        pytest.fail(f"{name} did not end within {timeout} s; output so far:\n{expired.stdout!r}")
     assert done.returncode == 0, f"{name} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     assert "Traceback" not in done.stderr, done.stderr
     return done.stdout
