@@ -67,6 +67,18 @@ _addresses = itertools.count()
 #: before the contexts are terminated.
 _live: weakref.WeakSet[Observer] = weakref.WeakSet()
 
+
+def _socket_collected(observer: Observer) -> Callable[[weakref.ref[Any]], None]:
+    """A weakref callback that tells ``observer`` (held weakly) its socket was collected."""
+    observer_ref = weakref.ref(observer)
+
+    def collected(_ref: weakref.ref[Any]) -> None:
+        alive = observer_ref()
+        if alive is not None:
+            alive._socket_gone()
+
+    return collected
+
 Callback = Callable[[Event], object]
 
 
@@ -169,7 +181,10 @@ class Observer:
             pair.close(0)
             raw.monitor(None, 0)
             raise
-        self._socket_ref: weakref.ref[Socket] = weakref.ref(socket)
+        # A socket dropped without close() ends its Observer as close() would:
+        # otherwise the PAIR stays open until a garbage collection and the
+        # context cannot terminate.  (A weak callback: no cycle through it.)
+        self._socket_ref: weakref.ref[Socket] = weakref.ref(socket, _socket_collected(self))
         self._address = address
         self._pair: zmq.Socket[Any] = pair
         self._waiting = Waiting(pair)
@@ -463,6 +478,12 @@ class Observer:
         grace.start(self._grace_expired)
         self._grace = grace
         self._ensure_pump()
+
+    def _socket_gone(self) -> None:
+        """(Any thread, any time: from a weakref callback.) The socket was collected."""
+        if self._closed or self._ending or self._pid != os.getpid():
+            return
+        self._hub.loop.run_callback_threadsafe(self._socket_closed)
 
     def _grace_expired(self) -> None:
         """(In the hub.) No MONITOR_STOPPED in time: close the PAIR; its reader ends."""

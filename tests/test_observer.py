@@ -851,6 +851,31 @@ def test_context_close_ends_observers(context: gzmq.Context) -> None:
     assert all(observer._pair.closed for observer in observers)
 
 
+@pytest.mark.parametrize("used", ["wait_for", "recv", "on", "iteration"])
+def test_socket_dropped_without_close_ends_its_observer(used: str) -> None:
+    """A socket dropped unclosed ends its Observer ("end"), so its context still terminates."""
+    context = gzmq.Context()
+    sock = gzmq.Pull(context=context, linger=0)
+    sock.bind("tcp://127.0.0.1:*")
+    observer = sock.events
+    if used == "wait_for":
+        with pytest.raises(zmq.Again):
+            observer.wait_for("accept", timeout=0.05)
+    elif used == "recv":
+        with pytest.raises(zmq.Again):
+            observer.recv(timeout=0.05)
+    elif used == "on":
+        observer.on("accept", lambda event: None)
+    else:
+        gevent.spawn(lambda: list(observer))
+        gevent.sleep(0.01)
+    del sock
+    gc.collect()
+    with gevent.Timeout(5, AssertionError("Context.close() hung on the Observer's PAIR")):
+        context.close(linger=0)
+    assert observer.closed and observer._pair.closed
+
+
 def test_no_greenlet_or_socket_leaks(context: gzmq.Context) -> None:
     """Observers in every mode, ended by socket close or close(), leave nothing behind."""
     gc.collect()
