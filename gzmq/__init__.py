@@ -4,6 +4,7 @@ Typed socket classes whose blocking-looking ``send()`` / ``recv()`` block
 only the calling greenlet.  ``gzmq.context`` is the default context.
 """
 
+from gzmq import auth
 from gzmq.context import (
     EXIT_GRACE,
     Context,
@@ -106,6 +107,7 @@ __all__ = [
     "XSubscriber",
     "ZMQError",
     "__version__",
+    "auth",
     "capability",
     "context",
     "curve_keypair",
