@@ -38,11 +38,17 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq import _native
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
-__all__ = ["FAIRNESS_LIMIT", "Frames", "Waiting"]
+__all__ = ["COST_SHIFT", "FAIRNESS_LIMIT", "Frames", "Waiting"]
 
 #: Consecutive immediate completions on one socket before the next call
 #: yields to the hub once (zeromq.js uses the same bound).
 FAIRNESS_LIMIT = 512
+
+#: A message sent on the fast path costs ``1 + len >> COST_SHIFT`` of the
+#: fairness budget: a sender of 64 KiB messages yields after a few (~256 KiB),
+#: so the reader runs while they are in cache, rather than after 512 (32 MiB,
+#: memory that glibc hands back to the system and faults in again each round).
+COST_SHIFT = 9
 
 Frames = Sequence[Any]
 
@@ -87,6 +93,13 @@ def zmq_error(number: int) -> zmq.ZMQError:
         return zmq.InterruptedSystemCall(number)
     return zmq.ZMQError(number)
 
+def _as_copy(message: Any, copy: bool | None) -> list[Any]:
+    """A received message's frames as bytes (``copy``) or as zmq.Frame."""
+    if copy is False:
+        return [frame if isinstance(frame, zmq.Frame) else zmq.Frame(frame) for frame in message]
+    return [frame.bytes if isinstance(frame, zmq.Frame) else frame for frame in message]
+
+
 #: Stands for "no timer: wait forever" once the deadline has been worked out.
 _FOREVER = object()
 
@@ -95,14 +108,25 @@ _live: weakref.WeakSet[Waiting] = weakref.WeakSet()
 
 
 class _Parked:
-    """One greenlet parked in a send or receive queue."""
+    """One greenlet parked in a send or receive queue.
 
-    __slots__ = ("expired", "glet", "woken")
+    A receiver's entry says how it wants frames (``copy``; None for a
+    wait_readable() or a send entry).  The hub may receive a message on its
+    behalf and hand it over (``message``, ``served``); an entry that only
+    holds a message whose receiver was interrupted before it could take it
+    is ``held``: it stays at the head of the queue for the next receiver.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("copy", "expired", "glet", "held", "message", "served", "woken")
+
+    def __init__(self, copy: bool | None = None) -> None:
         self.glet: Any = None
         self.woken = False
         self.expired = False
+        self.copy = copy
+        self.message: list[Any] | None = None
+        self.served = False
+        self.held = False
 
     def expire(self) -> None:
         """The call's deadline passed (a timer callback, in the hub)."""
@@ -125,6 +149,8 @@ class Waiting:
 
     __slots__ = (
         "__weakref__",
+        "_delivery",
+        "_held",
         "_signaler",
         "_watcher",
         "_watching",
@@ -156,6 +182,10 @@ class Waiting:
         self.send_timeout = -1
         self._watcher: Any = None
         self._watching = False
+        #: Whether a hand-off (_deliver) is queued in the hub.
+        self._delivery = False
+        #: How many held messages (``_Parked.held``) head the readers queue.
+        self._held = 0
         #: Whether the watcher watches a zmq_poller fd (thread-safe socket).
         self._signaler = False
         #: The libzmq socket's address, for the C accelerator.
@@ -171,11 +201,12 @@ class Waiting:
         socket = self.socket
         if socket._closed:
             raise SocketClosedError()
+        held = _POLLIN if self._held else 0
         if _getsockopt_int is not None:
             value = _getsockopt_int(self.handle, _EVENTS)
             if value >= 0:
-                return value
-        return int(_get(socket, _EVENTS))
+                return value | held
+        return int(_get(socket, _EVENTS)) | held
 
     def has_more(self) -> bool:
         """Whether the frame just received has more frames after it."""
@@ -197,17 +228,14 @@ class Waiting:
             ev = self.events()
         except _ZMQError:
             ev = _POLLIN | _POLLOUT  # let the waiters meet the error themselves
-        run_callback = self.hub.loop.run_callback
-        if ev & _POLLIN and self.readers:
-            head = self.readers[0]
-            if not head.woken:
-                head.woken = True
-                run_callback(head.resume)
+        if ev & _POLLIN and self.readers and not self._delivery:
+            self._delivery = True
+            self.hub.loop.run_callback(self._deliver_queued)
         if ev & _POLLOUT and self.writers:
             head = self.writers[0]
             if not head.woken:
                 head.woken = True
-                run_callback(head.resume)
+                self.hub.loop.run_callback(head.resume)
 
     def after_call(self) -> None:
         """After any other libzmq call on the socket (bind, options, ...): keep waiters awake.
@@ -228,22 +256,76 @@ class Waiting:
             ev = self.events()
         except _ZMQError:
             ev = _POLLIN | _POLLOUT
-        reader = writer = None
-        if ev & _POLLIN and self.readers and not self.readers[0].woken:
-            reader = self.readers[0]
-            reader.woken = True
+        writer = None
         if ev & _POLLOUT and self.writers and not self.writers[0].woken:
             writer = self.writers[0]
             writer.woken = True
         if not self.readers and not self.writers:
             self._stop_watching()
-        if writer is not None:
-            if reader is not None:
+        if ev & _POLLIN and self.readers:
+            if writer is not None:
                 self.hub.loop.run_callback(writer.resume)
-            else:
-                writer.resume()
-        if reader is not None:
-            reader.resume()
+            self._deliver()
+        elif writer is not None:
+            writer.resume()
+
+    def _deliver_queued(self) -> None:
+        """The hand-off queued by refresh() (a hub callback)."""
+        self._delivery = False
+        if not self.closed and self.readers:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        """(In the hub.) Hand messages to the parked receivers, first come first served.
+
+        While messages are ready, each receiver at the head of the queue
+        gets one, received on its behalf with its own ``copy``, and leaves
+        the queue; each is served at most once per pass.  Only then are
+        the served greenlets switched into, one after the other, directly
+        from here: nothing else runs in between (no timer, no kill), so a
+        message handed over cannot be dropped by an interruption.  Once
+        served, a greenlet's next recv() finds no unserved receiver ahead of
+        it and may take the fast path.  A wait_readable() waiter at the head
+        is woken instead, and ends the pass.
+        """
+        readers = self.readers
+        served: list[_Parked] = []
+        wake: _Parked | None = None
+        budget = len(readers)
+        while budget and readers:
+            head = readers[0]
+            if head.__class__ is not _Parked or head.copy is None:
+                # Waits for readiness only (wait_readable, a gzmq.green poll).
+                if not head.woken:
+                    head.woken = True
+                    wake = head
+                break
+            copy = head.copy
+            if head.held or head.glet is None:
+                break
+            try:
+                message = self.recv_now(copy)
+            except _Again:
+                break
+            except _ZMQError:
+                # Let the head meet the error (or the closed socket) itself.
+                if not head.woken:
+                    head.woken = True
+                    wake = head
+                break
+            readers.popleft()
+            head.message = message
+            head.served = True
+            served.append(head)
+            budget -= 1
+        for entry in served:
+            entry.resume()
+        if wake is not None:
+            wake.resume()
+        if served and not self.closed and (self.readers or self.writers):
+            # The receives (and what the served greenlets did) may have
+            # consumed the edge: re-read EVENTS for whoever waits now.
+            self.refresh()
 
     def _on_signal(self) -> None:
         """As _on_fd, for a thread-safe socket: first reset its zmq_poller fd."""
@@ -338,6 +420,11 @@ class Waiting:
 
     def _leave(self, queue: deque[_Parked], entry: _Parked) -> None:
         """Take ``entry`` out of its queue and hand on any wake-up it held."""
+        if entry.served:
+            # _deliver took it out and re-reads EVENTS once its pass is done.
+            if not self.closed and not self.readers and not self.writers:
+                self._stop_watching()
+            return
         if queue and queue[0] is entry:
             queue.popleft()
         else:
@@ -355,9 +442,21 @@ class Waiting:
             self.refresh()
 
     def _yield(self) -> None:
-        """Let the hub run once (fairness), then carry on."""
+        """Let the hub run one loop iteration (fairness), then carry on.
+
+        A zero-second timer rather than ``gevent.sleep(0)``: sleep(0) only
+        queues a callback, which the hub runs in the same pass without
+        polling for I/O, so a greenlet parked on another socket (the reader
+        of what this one sends) would not get to run.  The timer makes the
+        hub poll once, and io watchers that are ready fire before we resume.
+        """
         self.streak = 0
-        gevent.sleep(0)
+        hub = self.hub
+        timer = hub.loop.timer(0.0)
+        try:
+            hub.wait(timer)
+        finally:
+            timer.close()
 
     def wait_send(
         self, frames: Frames, flags: int, timeout: float | None
@@ -448,13 +547,14 @@ class Waiting:
             raise SocketClosedError()
         if self.streak >= FAIRNESS_LIMIT:
             self._yield()
-        entry = _Parked()
+        entry = _Parked(copy)
         queue = self.readers
         queue.append(entry)
         timer: Any = None
         try:
             while True:
-                if queue[0] is entry:
+                head = queue[0]
+                if head is entry:
                     try:
                         message = self.recv_now(copy)
                     except _Again:
@@ -464,10 +564,19 @@ class Waiting:
                     else:
                         self.streak = 0
                         return message
+                elif self._held and head.held:
+                    # A message whose receiver was interrupted: the next one takes it.
+                    queue.popleft()
+                    self._held -= 1
+                    return _as_copy(head.message, copy)
                 if timer is None:
                     timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
                 entry.woken = False
                 self._park(entry)
+                served = entry.message
+                if served is not None:
+                    entry.message = None
+                    return served
                 if self.closed:
                     raise SocketClosedError()
                 if entry.expired:
@@ -476,7 +585,43 @@ class Waiting:
             if timer is not None and timer is not _FOREVER:
                 timer.stop()
                 timer.close()
+            if entry.message is not None:
+                self._orphan(entry)
             self._leave(queue, entry)
+
+    def _orphan(self, entry: _Parked) -> None:
+        """A served receiver was interrupted before taking its message: pass it on.
+
+        Only a synchronous throw from a greenlet that ran earlier in the same
+        hand-off pass can do this.  The message goes to the receiver now at
+        the head of the queue, or, if none waits, is held at the head for
+        the next recv(): it is neither lost nor overtaken.
+        """
+        message = entry.message
+        entry.message = None
+        if self.closed or message is None:
+            return
+        readers = self.readers
+        head = readers[0] if readers else None
+        if (
+            head.__class__ is _Parked
+            and head.copy is not None
+            and not head.held
+            and head.glet is not None
+        ):
+            readers.popleft()
+            head.message = _as_copy(message, head.copy)
+            head.served = True
+            self.hub.loop.run_callback(head.resume)
+            return
+        held = _Parked(True)
+        held.message = message
+        held.held = True
+        index = 0
+        while index < len(readers) and readers[index].held:
+            index += 1  # after messages held before it
+        readers.insert(index, held)
+        self._held += 1
 
     def recv_now(self, copy: bool = True) -> list[Any]:
         """Receive one whole message with DONTWAIT (raises Again if none)."""
@@ -563,6 +708,7 @@ class Waiting:
             watcher.close()
         waiting = list(self.readers) + list(self.writers)
         self.readers.clear()
+        self._held = 0  # dropped with the socket, as libzmq drops what it queued
         self.writers.clear()
         if self.pid == os.getpid():
             if waiting and owned:
@@ -616,6 +762,7 @@ def _disown_after_fork() -> None:
         waiting.owner = -1
         waiting.readers.clear()
         waiting.writers.clear()
+        waiting._held = 0
         waiting._watcher = None
         waiting._watching = False
 

@@ -29,7 +29,7 @@ from gzmq._socket_options import (
     WritableOptions,
     routing_id_kind,
 )
-from gzmq._waiting import FAIRNESS_LIMIT, Waiting, zmq_error
+from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, Waiting, zmq_error
 from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
@@ -463,7 +463,7 @@ class Writable(WritableOptions):
             if _send_frame is not None:
                 sent = _send_frame(waiting.handle, message, False)
                 if sent == 0:
-                    waiting.streak += 1
+                    waiting.streak += 1 + (len(message) >> COST_SHIFT)
                     if waiting.readers:
                         waiting.refresh()
                     return
@@ -477,7 +477,7 @@ class Writable(WritableOptions):
                 except _ZMQError as error:
                     waiting.fail(error)
                 else:
-                    waiting.streak += 1
+                    waiting.streak += 1 + (len(message) >> COST_SHIFT)
                     if waiting.readers:
                         waiting.refresh()
                     return
