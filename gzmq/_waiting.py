@@ -45,10 +45,12 @@ __all__ = ["COST_SHIFT", "FAIRNESS_LIMIT", "Frames", "Waiting"]
 FAIRNESS_LIMIT = 512
 
 #: A message sent on the fast path costs ``1 + len >> COST_SHIFT`` of the
-#: fairness budget: a sender of 64 KiB messages yields after a few (~256 KiB),
-#: so the reader runs while they are in cache, rather than after 512 (32 MiB,
-#: memory that glibc hands back to the system and faults in again each round).
-COST_SHIFT = 9
+#: fairness budget, so a sender yields after 512 messages or ~128 KiB,
+#: whichever comes first.  Its reader in the same thread then runs while the
+#: messages are in cache.  Batches of 512 x 64 KiB (32 MiB) are not only
+#: cache-cold: glibc trims the freed heap top back to the system each round
+#: and the next round faults it in again (~10 page faults per message).
+COST_SHIFT = 8
 
 Frames = Sequence[Any]
 
