@@ -194,6 +194,8 @@ class Context:
         terminate call runs in gevent's threadpool: only the calling greenlet
         waits for lingering messages.  Idempotent.
         """
+        if linger is not None and (isinstance(linger, bool) or not isinstance(linger, int)):
+            raise TypeError(f"linger must be an int (ms), got {type(linger).__name__}")
         if self._closed:
             return
         self._closed = True

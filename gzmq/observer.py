@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
-import math
 import os
 import threading
 import time
@@ -35,6 +34,7 @@ from gevent.event import Event as _Signal
 from greenlet import getcurrent
 from zope.interface import implementer
 
+from gzmq._timeouts import check_seconds as _check_timeout
 from gzmq._waiting import Waiting
 from gzmq.errors import ObserverModeError, SocketClosedError
 from gzmq.events import Event, EventType, decode_event
@@ -80,22 +80,6 @@ def _socket_collected(observer: Observer) -> Callable[[weakref.ref[Any]], None]:
     return collected
 
 Callback = Callable[[Event], object]
-
-
-def _check_timeout(timeout: Any) -> float | None:
-    """``timeout`` as seconds (None, negative or infinite: wait forever)."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(
-            f"timeout must be a number of seconds or None, got {type(timeout).__name__}: "
-            f"{timeout!r}"
-        )
-    if timeout < 0 or math.isinf(timeout):
-        return None
-    if math.isnan(timeout):
-        raise ValueError("timeout must be a number of seconds or None, got nan")
-    return float(timeout)
 
 
 @implementer(IObserver)

@@ -621,8 +621,15 @@ def options(cls_or_instance: type | object) -> Mapping[str, Option[Any]]:
     try:
         return _cache[cls]
     except KeyError:
-        mapping = _cache[cls] = MappingProxyType(_registry(cls))
-        return mapping
+        pass
+    registry = _registry(cls)
+    if not registry:
+        raise TypeError(
+            "gzmq.options() needs a gzmq socket or context class or instance, "
+            f"got {cls.__name__}"
+        )
+    mapping = _cache[cls] = MappingProxyType(registry)
+    return mapping
 
 
 def apply_options(target: object, values: Mapping[str, Any]) -> None:

@@ -28,6 +28,7 @@ from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 from zmq.backend import zmq_poll as _zmq_poll
 
+from gzmq._timeouts import check_seconds
 from gzmq.errors import SocketClosedError
 from gzmq.green._state import State, state_of, waiting_here
 
@@ -224,9 +225,8 @@ def _poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any
 
 
 def _milliseconds_to_seconds(timeout: float | None) -> float | None:
-    if timeout is None or timeout < 0:
-        return None
-    return int(timeout) / 1000.0
+    milliseconds = check_seconds(timeout, unit="milliseconds")
+    return None if milliseconds is None else int(milliseconds) / 1000.0
 
 
 class Poller(_OriginalPoller):
@@ -260,7 +260,7 @@ def select(
                 flags[sock] = 0
                 order.append(sock)
             flags[sock] |= flag
-    seconds = None if timeout is None or timeout < 0 else float(timeout)
+    seconds = check_seconds(timeout)
     ready = _poll([(sock, flags[sock]) for sock in order], seconds)
     readable, writable, errors = [], [], []
     for sock, events in ready:
