@@ -682,8 +682,7 @@ def _waitings() -> int:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_million_messages_and_ten_thousand_sockets_leak_nothing() -> None:
-    """1M messages over tcp keep RSS flat; 10k socket create/close cycles leak no greenlet,
-    watcher, fd or memory."""
+    """1M messages keep RSS flat; 10k socket cycles leak no greenlet, watcher, fd or memory."""
     context = gzmq.Context()
     receiver = gzmq.Pair(context=context, linger=0)
     receiver.bind("tcp://127.0.0.1:*")
