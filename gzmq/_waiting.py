@@ -324,9 +324,11 @@ class Waiting:
             entry.resume()
         if wake is not None:
             wake.resume()
-        if served and not self.closed and (self.readers or self.writers):
-            # The receives (and what the served greenlets did) may have
-            # consumed the edge: re-read EVENTS for whoever waits now.
+        if served and self.writers and not self.closed:
+            # The receives may have consumed the edge a sender waits for.
+            # (Receivers need no re-read: each parked one tried after the
+            # last receive here, and what the served greenlets did on the
+            # socket they followed with a refresh() themselves.)
             self.refresh()
 
     def _on_signal(self) -> None:
@@ -505,6 +507,8 @@ class Waiting:
                             self.fail(error)
                 if timer is None:
                     timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
+                if self.readers:
+                    self.refresh()  # the failed send may have consumed their edge
                 entry.woken = False
                 self._park(entry)
                 recheck = True
@@ -541,8 +545,15 @@ class Waiting:
                 # of the queue so that no other message can interleave.
                 gevent.sleep(0.001)
 
-    def wait_recv(self, timeout: float | None, copy: bool = True) -> list[Any]:
-        """Receive one whole message, waiting cooperatively; the slow path."""
+    def wait_recv(
+        self, timeout: float | None, copy: bool = True, *, tried: bool = False
+    ) -> list[Any]:
+        """Receive one whole message, waiting cooperatively; the slow path.
+
+        ``tried``: the caller has just got EAGAIN from a receive on this
+        socket with nobody waiting (a fast path), so the first attempt,
+        which would fail the same way, is skipped.
+        """
         if _get_ident() != self.owner:
             self.wrong_owner()
         if self.closed:
@@ -553,10 +564,11 @@ class Waiting:
         queue = self.readers
         queue.append(entry)
         timer: Any = None
+        attempt = not tried
         try:
             while True:
                 head = queue[0]
-                if head is entry:
+                if head is entry and attempt:
                     try:
                         message = self.recv_now(copy)
                     except _Again:
@@ -573,6 +585,9 @@ class Waiting:
                     return _as_copy(head.message, copy)
                 if timer is None:
                     timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
+                attempt = True
+                if self.writers:
+                    self.refresh()  # the failed receive may have consumed their edge
                 entry.woken = False
                 self._park(entry)
                 served = entry.message

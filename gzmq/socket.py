@@ -424,6 +424,7 @@ class Readable(ReadableOptions):
                     if waiting.writers:
                         waiting.refresh()
                     return message
+            return waiting.wait_recv(None, True, tried=True)
         return waiting.wait_recv(timeout, copy)
 
     def __iter__(self) -> Iterator[list[Any]]:

@@ -297,3 +297,98 @@ def test_fairness_yield_lets_a_parked_reader_run(size: int, context: gzmq.Contex
     gevent.joinall([receiver, sender], timeout=PROMPTLY, raise_error=True)
     assert len(progress) == count
     assert progress[0] < count, "the reader ran only after the sender had finished"
+
+
+@pytest.mark.timeout(60)
+def test_sender_and_receiver_parked_on_one_socket_both_progress(
+    endpoint: Callable[[], str], context: gzmq.Context
+) -> None:
+    """A socket with a sender and a receiver parked at once (small HWMs): every message arrives."""
+    near = gzmq.Pair(context=context, linger=0)
+    far = gzmq.Pair(context=context, linger=0)
+    for sock in (near, far):
+        sock.send_high_water_mark = 2
+        sock.receive_high_water_mark = 2
+    near.bind(endpoint())
+    far.connect(near.last_endpoint)
+    count = 3000
+    back: list[int] = []
+
+    def send() -> None:
+        for number in range(count):
+            near.send(b"%d" % number)
+
+    def receive() -> None:
+        for _ in range(count):
+            back.append(_number(near.recv()[0]))
+
+    def echo() -> None:
+        for _ in range(count):
+            far.send(far.recv())
+
+    tasks = [gevent.spawn(receive), gevent.spawn(send), gevent.spawn(echo)]
+    gevent.joinall(tasks, timeout=30, raise_error=True)
+    assert all(task.ready() for task in tasks), "a parked greenlet was never woken"
+    assert back == list(range(count))
+
+
+@pytest.mark.parametrize("first", ["recv", "send"])
+def test_failed_call_does_not_swallow_the_other_directions_wake_up(
+    first: str, context: gzmq.Context
+) -> None:
+    """A receive (send) that fails and parks passes on the edge a parked sender (receiver) needs."""
+    near = gzmq.Pair(context=context, linger=0)
+    far = gzmq.Pair(context=context, linger=0)
+    near.send_high_water_mark = 1
+    far.receive_high_water_mark = 1
+    address = f"inproc://handoff-edge-{first}"
+    near.bind(address)
+    far.connect(address)
+    if first == "recv":
+        # A sender parks on near (its queue is full) ...
+        progress = [0]
+
+        def send() -> None:
+            while True:
+                near.send(b"x")
+                progress[0] += 1
+
+        sender = gevent.spawn(send)
+        gevent.sleep(0.05)
+        before = progress[0]
+        # ... the peer drains it without a switch (libzmq tells near: room again) ...
+        drained = 0
+        while True:
+            try:
+                far.recv(timeout=0)
+                drained += 1
+            except zmq.Again:
+                break
+        assert drained
+        # ... and a receiver on near fails first, consuming that signal.
+        receiver = gevent.spawn(near.recv, timeout=2)
+        gevent.sleep(0.2)
+        moved = progress[0] - before
+        sender.kill()
+        receiver.kill()
+        assert moved > 0, "the parked sender was not woken"
+    else:
+        # A receiver parks on near (nothing to read) ...
+        got: list[list[bytes]] = []
+        receiver = gevent.spawn(lambda: got.append(near.recv()))
+        gevent.sleep(0.05)
+        # ... far sends without a switch (libzmq tells near: something to read) ...
+        far.send(b"hello")
+        # ... and a sender on near, whose peer's queue is full, fails first.
+        near_full = 0
+        while True:
+            try:
+                near.send(b"fill", timeout=0)
+                near_full += 1
+            except zmq.Again:
+                break
+        sender = gevent.spawn(near.send, b"more", timeout=2)
+        gevent.sleep(0.2)
+        sender.kill()
+        receiver.kill()
+        assert got == [[b"hello"]], "the parked receiver was not woken"
