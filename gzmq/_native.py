@@ -1,8 +1,8 @@
 """Binds the optional C accelerator to the libzmq that pyzmq loaded.
 
-``getsockopt_int``, ``recv_message`` and ``send_frame`` are None when the
-accelerator is not built or libzmq's functions cannot be found; callers then
-use pyzmq.  Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
+``getsockopt_int``, ``recv_message``, ``send_frame`` and ``send_message`` are
+None when the accelerator is not built or libzmq's functions cannot be found;
+callers then use pyzmq.  Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["getsockopt_int", "recv_message", "send_frame"]
+__all__ = ["getsockopt_int", "recv_message", "send_frame", "send_message"]
 
 _FUNCTIONS = (
     "zmq_getsockopt",
@@ -64,4 +64,9 @@ recv_message: Callable[[int], Any] | None = (
 #: ``send_frame(handle, data, more)``: 0, None on EAGAIN, or -errno.
 send_frame: Callable[[int, bytes, bool], Any] | None = (
     _speedups.send_frame if _speedups is not None else None
+)
+#: ``send_message(handle, frames)``: 0, None on EAGAIN, -errno, (sent, errno)
+#: after a partial send, or NotImplemented unless a list/tuple of bytes.
+send_message: Callable[[int, Any], Any] | None = (
+    getattr(_speedups, "send_message", None) if _speedups is not None else None
 )

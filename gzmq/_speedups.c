@@ -9,6 +9,10 @@
  *   getsockopt_int(handle, option) -> value, or -errno
  *   recv_message(handle)           -> list of bytes, None on EAGAIN, or -errno
  *   send_frame(handle, data, more) -> 0, None on EAGAIN, or -errno
+ *   send_message(handle, frames)   -> 0, None on EAGAIN, -errno (nothing sent),
+ *                                     (sent, errno) if a later frame failed,
+ *                                     NotImplemented unless a non-empty list
+ *                                     or tuple of bytes
  *
  * All calls use ZMQ_DONTWAIT and never block.  The module does not link
  * against libzmq: gzmq._native resolves the functions in the libzmq that
@@ -192,6 +196,44 @@ send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(0);
 }
 
+static PyObject *
+send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    void *handle;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "send_message(handle, frames) takes 2 arguments");
+        return NULL;
+    }
+    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
+        return NULL;
+    PyObject *frames = args[1];
+    if (!PyList_CheckExact(frames) && !PyTuple_CheckExact(frames))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(frames);
+    PyObject **items = PySequence_Fast_ITEMS(frames);
+    if (count == 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!PyBytes_CheckExact(items[i]))
+            Py_RETURN_NOTIMPLEMENTED;
+    /* Only the first frame may meet the high water mark: libzmq checks it at
+     * message boundaries, so the rest of an accepted message goes through. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int flags = GZMQ_DONTWAIT | (i + 1 < count ? GZMQ_SNDMORE : 0);
+        if (z_send(handle, PyBytes_AS_STRING(items[i]),
+                   (size_t)PyBytes_GET_SIZE(items[i]), flags) < 0) {
+            int error = errno;
+            if (i == 0) {
+                if (error == EAGAIN)
+                    Py_RETURN_NONE;
+                return PyLong_FromLong(-(long)error);
+            }
+            return Py_BuildValue("(ni)", i, error);
+        }
+    }
+    return PyLong_FromLong(0);
+}
+
 static PyMethodDef speedups_methods[] = {
     {"bind", (PyCFunction)bind, METH_VARARGS,
      "bind(getsockopt, msg_init, msg_recv, msg_close, msg_data, msg_size, msg_more, send)\n--\n\n"
@@ -204,6 +246,11 @@ static PyMethodDef speedups_methods[] = {
     {"send_frame", (PyCFunction)(void (*)(void))send_frame, METH_FASTCALL,
      "send_frame(handle, data, more)\n--\n\nSend one bytes frame (DONTWAIT); "
      "0 when sent, None on EAGAIN, -errno on failure."},
+    {"send_message", (PyCFunction)(void (*)(void))send_message, METH_FASTCALL,
+     "send_message(handle, frames)\n--\n\nSend a list or tuple of bytes as one message "
+     "(DONTWAIT): 0 when sent, None on EAGAIN, -errno on failure (nothing sent), "
+     "(sent, errno) if a frame after the first failed, NotImplemented for other "
+     "frames."},
     {NULL, NULL, 0, NULL},
 };
 

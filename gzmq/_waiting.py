@@ -593,6 +593,7 @@ class Waiting:
                 served = entry.message
                 if served is not None:
                     entry.message = None
+                    self.streak = 0
                     return served
                 if self.closed:
                     raise SocketClosedError()

@@ -23,6 +23,7 @@ from zmq.backend import Socket as _BackendSocket
 
 from gzmq._native import recv_message as _recv_message
 from gzmq._native import send_frame as _send_frame
+from gzmq._native import send_message as _send_message
 from gzmq._socket_options import (
     ReadableOptions,
     SocketOptions,
@@ -49,6 +50,7 @@ _get_ident = threading.get_ident
 _DONTWAIT = int(zmq.DONTWAIT)
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
+_SNDMORE = int(zmq.SNDMORE)
 
 _FRAME_TYPES = "bytes, bytearray, memoryview, str, zmq.Frame or None"
 
@@ -483,6 +485,41 @@ class Writable(WritableOptions):
                         waiting.refresh()
                     return
             frames = [message]
+        elif (
+            _send_message is not None
+            and timeout is None
+            and not waiting.writers
+            and waiting.streak < FAIRNESS_LIMIT
+            and _get_ident() == waiting.owner  # also false once closed
+        ):
+            # A list or tuple of bytes (a reply echoing what recv() gave).
+            sent = _send_message(waiting.handle, message)
+            if sent.__class__ is int:
+                if sent == 0:
+                    waiting.streak += 1
+                    if waiting.readers:
+                        waiting.refresh()
+                    return
+                waiting.fail(zmq_error(-sent))
+            if sent.__class__ is tuple:
+                self._finish_message(message, sent[0], sent[1])
+                return
+            frames = frames_of(message)  # None (EAGAIN) or NotImplemented
         else:
             frames = frames_of(message)
         waiting.wait_send(frames, 0, timeout)
+
+    def _finish_message(self, frames: Any, sent: int, error: int) -> None:
+        """The rest of a message whose frame ``sent`` failed after the first went out."""
+        waiting = self._waiting
+        if error != errno.EAGAIN:
+            if waiting.readers:
+                waiting.refresh()
+            waiting.fail(zmq_error(error))
+        last = len(frames) - 1
+        for index in range(sent, last):
+            waiting._send_more(frames[index], _SNDMORE)
+        waiting._send_more(frames[last], 0)
+        waiting.streak += 1
+        if waiting.readers:
+            waiting.refresh()

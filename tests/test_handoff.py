@@ -392,3 +392,74 @@ def test_failed_call_does_not_swallow_the_other_directions_wake_up(
         sender.kill()
         receiver.kill()
         assert got == [[b"hello"]], "the parked receiver was not woken"
+
+
+# -- the multipart fast path (send of a list or tuple of bytes) ---------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [[b"a"], [b"a", b"", b"c" * 1000], (b"t1", b"t2"), [b"x", "text", None, bytearray(b"y")]],
+)
+def test_list_and_tuple_messages_arrive_whole(
+    message: list[Any] | tuple[Any, ...], endpoint: Callable[[], str], context: gzmq.Context
+) -> None:
+    """A list or tuple message (bytes or other frame types) arrives whole, frames in order."""
+    near = gzmq.Dealer(context=context, linger=0)
+    far = gzmq.Dealer(context=context, linger=0)
+    near.bind(endpoint())
+    far.connect(near.last_endpoint)
+    expected = [
+        frame.encode() if isinstance(frame, str) else bytes(frame or b"") for frame in message
+    ]
+    for _ in range(3):
+        far.send(message)
+        assert near.recv(timeout=PROMPTLY) == expected
+
+
+def test_list_send_waits_for_room_then_goes_whole(context: gzmq.Context) -> None:
+    """A list send on a full socket parks, then sends the whole message once there is room."""
+    near = gzmq.Pair(context=context, linger=0)
+    far = gzmq.Pair(context=context, linger=0)
+    near.send_high_water_mark = 1
+    far.receive_high_water_mark = 1
+    near.bind("inproc://handoff-list-full")
+    far.connect("inproc://handoff-list-full")
+    filled = 0
+    while True:
+        try:
+            near.send([b"fill", b"%d" % filled], timeout=0)
+            filled += 1
+        except zmq.Again:
+            break
+    sender = gevent.spawn(near.send, [b"last", b"one", b"two"])
+    gevent.sleep(0.05)
+    assert not sender.ready(), "a send to a full socket did not wait"
+    received = [far.recv(timeout=PROMPTLY) for _ in range(filled + 1)]
+    sender.get(timeout=PROMPTLY)
+    assert received[:filled] == [[b"fill", b"%d" % number] for number in range(filled)]
+    assert received[filled] == [b"last", b"one", b"two"]
+
+
+def test_send_message_accelerator_contract(context: gzmq.Context) -> None:
+    """The C send_message: 0 sent, None on EAGAIN, NotImplemented for frames it does not take."""
+    send_message = gzmq._native.send_message
+    if send_message is None:
+        pytest.skip("the C accelerator is not in use (GZMQ_PURE_PYTHON or not built)")
+    near = gzmq.Pair(context=context, linger=0)
+    far = gzmq.Pair(context=context, linger=0)
+    near.send_high_water_mark = 1
+    far.receive_high_water_mark = 1
+    near.bind("inproc://handoff-send-message")
+    far.connect("inproc://handoff-send-message")
+    handle = near._waiting.handle
+    assert send_message(handle, [b"a", "b"]) is NotImplemented
+    assert send_message(handle, []) is NotImplemented
+    assert send_message(handle, b"ab") is NotImplemented
+    results = [send_message(handle, (b"m", b"%d" % number)) for number in range(10)]
+    assert results[0] == 0
+    assert None in results, "the high water mark never reported EAGAIN"
+    sent = results.index(None)
+    assert all(result == 0 for result in results[:sent])
+    for number in range(sent):
+        assert far.recv(timeout=PROMPTLY) == [b"m", b"%d" % number]
