@@ -30,7 +30,7 @@ from gzmq._socket_options import (
     WritableOptions,
     routing_id_kind,
 )
-from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, Waiting, zmq_error
+from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, LARGE_MESSAGE, Waiting, zmq_error
 from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
@@ -466,7 +466,10 @@ class Writable(WritableOptions):
             if _send_frame is not None:
                 sent = _send_frame(waiting.handle, message, False)
                 if sent == 0:
-                    waiting.streak += 1 + (len(message) >> COST_SHIFT)
+                    size = len(message)
+                    waiting.streak += (
+                        1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
+                    )
                     if waiting.readers:
                         waiting.refresh()
                     return
@@ -480,7 +483,10 @@ class Writable(WritableOptions):
                 except _ZMQError as error:
                     waiting.fail(error)
                 else:
-                    waiting.streak += 1 + (len(message) >> COST_SHIFT)
+                    size = len(message)
+                    waiting.streak += (
+                        1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
+                    )
                     if waiting.readers:
                         waiting.refresh()
                     return
