@@ -36,6 +36,7 @@ from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
 from gzmq import _native
+from gzmq._timeouts import check_seconds
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
 __all__ = ["COST_SHIFT", "FAIRNESS_LIMIT", "LARGE_MESSAGE", "Frames", "Waiting"]
@@ -474,6 +475,8 @@ class Waiting:
         caller continue a message it started).  Returns what the last libzmq
         send returned (a MessageTracker when tracking).
         """
+        if timeout is not None:
+            check_seconds(timeout)  # before anything is sent: a NaN would stop the hub's timers
         if _get_ident() != self.owner:
             self.wrong_owner()
         if self.closed:
@@ -557,6 +560,8 @@ class Waiting:
         socket with nobody waiting (a fast path), so the first attempt,
         which would fail the same way, is skipped.
         """
+        if timeout is not None:
+            check_seconds(timeout)
         if _get_ident() != self.owner:
             self.wrong_owner()
         if self.closed:
@@ -676,6 +681,8 @@ class Waiting:
 
     def _wait_ready(self, queue: deque[_Parked], flag: int, timeout: float | None) -> bool:
         """Wait for ``flag`` in ZMQ_EVENTS; False on timeout (seconds, None forever)."""
+        if timeout is not None:
+            check_seconds(timeout)
         self.check_owner()
         if self.closed:
             raise SocketClosedError()

@@ -12,8 +12,7 @@ descriptors and memory back near where they were).
 
 The table-driven test gives every public entry point (socket classes,
 options, Context, Observer, Proxy, gzmq.green) bad input and checks the
-error type and that its message names the fault.  Known gaps are strict
-xfails: they fail the suite once fixed, so the mark must then go.
+error type and that its message names the fault.
 """
 
 from __future__ import annotations
@@ -838,17 +837,9 @@ ROWS: list[Any] = [
      zmq.ZMQError, "cannot be accomplished in current state"),
     ("router-unknown-peer", lambda w: w.router.send([b"nobody", b"x"]),
      zmq.ZMQError, "Host unreachable"),
-    pytest.param(
-        "recv-timeout-str", lambda w: w.pull.recv(timeout="1"), TypeError, "timeout",
-        marks=pytest.mark.xfail(strict=True, reason="socket timeout= is not type-checked: "
-                                "the error is '<' not supported between str and int"),
-    ),
-    pytest.param(
-        "send-timeout-str", lambda w: w.push.send([b"a", b"b"], timeout="1"),
-        TypeError, "timeout",
-        marks=pytest.mark.xfail(strict=True, reason="socket timeout= is not type-checked: "
-                                "a send that completes at once ignores it"),
-    ),
+    ("recv-timeout-str", lambda w: w.pull.recv(timeout="1"), TypeError, "timeout"),
+    ("send-timeout-str", lambda w: w.push.send([b"a", b"b"], timeout="1"),
+     TypeError, "timeout"),
     # (a NaN timeout is test_nan_timeout_is_refused: it can freeze the whole hub)
     # options
     ("option-type", lambda w: setattr(w.push, "linger", "10"), TypeError, "linger"),
@@ -1062,16 +1053,8 @@ def _child_nan_timeout(case: str) -> None:
         _say(raised=None)
 
 
-def _nan_bug(case: str) -> Any:
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=(
-        "a NaN timeout reaches a libev timer unchecked: every timer of the hub stops "
-        "(gevent.sleep and gevent.Timeout never return); reported to the lead"
-    )))
-
-
 @pytest.mark.parametrize("case", [
-    _nan_bug("socket-recv"), _nan_bug("socket-send"), "observer-recv", "green-poll",
-    "green-select",
+    "socket-recv", "socket-send", "observer-recv", "green-poll", "green-select",
 ])
 def test_nan_timeout_is_refused(case: str) -> None:
     """A NaN timeout raises ValueError at once (in a child process: a NaN timer freezes the hub)."""
