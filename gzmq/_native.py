@@ -10,10 +10,14 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["getsockopt_int", "recv_message", "send_frame", "send_message"]
+__all__ = [
+    "Gate", "gate_recv", "gate_send", "getsockopt_int", "recv_message", "send_frame",
+    "send_message",
+]
 
 _FUNCTIONS = (
     "zmq_getsockopt",
@@ -70,3 +74,38 @@ send_frame: Callable[[int, bytes, bool], Any] | None = (
 send_message: Callable[[int, Any], Any] | None = (
     getattr(_speedups, "send_message", None) if _speedups is not None else None
 )
+
+
+class _PythonGate:
+    """The fields of the cooperative core's fast paths, without the accelerator."""
+
+    __slots__ = ("handle", "owner", "readers", "streak", "writers")
+
+    handle: int  # the libzmq socket's address
+    owner: int  # the owning thread's ident, or a negative sentinel (closed, lent)
+    readers: deque[Any]  # parked receivers
+    writers: deque[Any]  # parked senders
+    streak: int  # consecutive immediate completions
+
+
+#: The base class of gzmq._waiting.Waiting: C fields with the accelerator.
+if TYPE_CHECKING:
+    Gate = _PythonGate
+else:
+    Gate = _speedups.Gate if _speedups is not None else _PythonGate
+#: ``gate_recv(waiting)``: the fast path of recv(): a list of bytes; None
+#: when it may not run; -errno on failure (-EAGAIN too).
+gate_recv: Callable[[Any], Any] | None = (
+    _speedups.gate_recv if _speedups is not None else None
+)
+#: ``gate_send(waiting, data)``: the fast path of send() for one bytes frame:
+#: 0 when sent; None when it may not run; -errno on failure (-EAGAIN too).
+gate_send: Callable[[Any, Any], Any] | None = (
+    _speedups.gate_send if _speedups is not None else None
+)
+
+
+def configure(queue_type: type, fairness_limit: int, cost_shift: int, large_message: int) -> None:
+    """Tell the fast paths the queue type and the fairness budget (gzmq._waiting's)."""
+    if _speedups is not None:
+        _speedups.configure(queue_type, fairness_limit, cost_shift, large_message)

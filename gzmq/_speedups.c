@@ -13,6 +13,9 @@
  *                                     (sent, errno) if a later frame failed,
  *                                     NotImplemented unless a non-empty list
  *                                     or tuple of bytes
+ *   gate_recv(gate), gate_send(gate, data): the fast paths of recv() and
+ *                                     send(), deciding from the Gate's C
+ *                                     fields whether they may run (below)
  *
  * All calls use ZMQ_DONTWAIT and never block.  The module does not link
  * against libzmq: gzmq._native resolves the functions in the libzmq that
@@ -23,6 +26,7 @@
 #include <Python.h>
 #include <errno.h>
 #include <stddef.h>
+#include <structmember.h>
 
 #define GZMQ_DONTWAIT 1
 #define GZMQ_SNDMORE 2
@@ -118,13 +122,12 @@ getsockopt_int(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(value);
 }
 
+/* One whole message from ``handle`` (DONTWAIT): a list of bytes, None on
+ * EAGAIN, or -errno. */
 static PyObject *
-recv_message(PyObject *module, PyObject *handle_object)
+receive_whole(void *handle)
 {
-    void *handle;
     gzmq_msg_t msg;
-    if (check_bound() < 0 || pointer_of(handle_object, &handle) < 0)
-        return NULL;
     z_msg_init(&msg);
     if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
         int error = errno;
@@ -170,6 +173,15 @@ recv_message(PyObject *module, PyObject *handle_object)
             return PyLong_FromLong(-(long)error);
         }
     }
+}
+
+static PyObject *
+recv_message(PyObject *module, PyObject *handle_object)
+{
+    void *handle;
+    if (check_bound() < 0 || pointer_of(handle_object, &handle) < 0)
+        return NULL;
+    return receive_whole(handle);
 }
 
 static PyObject *
@@ -234,6 +246,196 @@ send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(0);
 }
 
+/* -- Gate: the state the fast paths read, as C fields ----------------------
+ *
+ * gzmq._waiting.Waiting subclasses Gate, so that gate_recv() and gate_send()
+ * decide whether the fast path may run by reading C fields instead of making
+ * the Python method do half a dozen attribute loads:
+ *   handle   the libzmq socket's address (int)
+ *   owner    the owning thread's ident (int; a negative sentinel when closed
+ *            or lent, which never equals a thread's ident)
+ *   readers, writers  the deques of parked greenlets
+ *   streak   consecutive immediate completions (the fairness budget)
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *handle;
+    PyObject *owner;
+    PyObject *readers;
+    PyObject *writers;
+    Py_ssize_t streak;
+} Gate;
+
+static PyTypeObject *deque_type = NULL;
+static Py_ssize_t fairness_limit = 512;
+static int cost_shift = 8;
+static Py_ssize_t large_message = 65536;
+static PyObject *refresh_name = NULL;
+
+static int
+gate_traverse(Gate *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->handle);
+    Py_VISIT(self->owner);
+    Py_VISIT(self->readers);
+    Py_VISIT(self->writers);
+    return 0;
+}
+
+static int
+gate_clear(Gate *self)
+{
+    Py_CLEAR(self->handle);
+    Py_CLEAR(self->owner);
+    Py_CLEAR(self->readers);
+    Py_CLEAR(self->writers);
+    return 0;
+}
+
+static void
+gate_dealloc(Gate *self)
+{
+    PyObject_GC_UnTrack(self);
+    gate_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMemberDef gate_members[] = {
+    {"handle", T_OBJECT, offsetof(Gate, handle), 0, "the libzmq socket's address"},
+    {"owner", T_OBJECT, offsetof(Gate, owner), 0, "the owning thread's ident"},
+    {"readers", T_OBJECT, offsetof(Gate, readers), 0, "parked receivers (a deque)"},
+    {"writers", T_OBJECT, offsetof(Gate, writers), 0, "parked senders (a deque)"},
+    {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "consecutive immediate completions"},
+    {NULL},
+};
+
+static PyTypeObject GateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gzmq._speedups.Gate",
+    .tp_doc = "The fields the C fast paths read (the base class of gzmq's Waiting).",
+    .tp_basicsize = sizeof(Gate),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_traverse = (traverseproc)gate_traverse,
+    .tp_clear = (inquiry)gate_clear,
+    .tp_dealloc = (destructor)gate_dealloc,
+    .tp_members = gate_members,
+};
+
+/* Whether the fast path may run on ``gate`` for the direction whose queue is
+ * ``queue``: this thread owns the socket, nobody of that direction is parked,
+ * and the fairness budget is not spent.  Sets *handle. */
+static int
+may_pass(Gate *gate, PyObject *queue, void **handle)
+{
+    PyObject *owner = gate->owner;
+    if (queue == NULL || Py_TYPE(queue) != deque_type || Py_SIZE(queue) != 0)
+        return 0;
+    if (gate->streak >= fairness_limit || owner == NULL || !PyLong_CheckExact(owner))
+        return 0;
+    if (PyLong_AsUnsignedLongMask(owner) != PyThread_get_thread_ident())
+        return 0;
+    if (gate->handle == NULL)
+        return 0;
+    void *pointer = PyLong_AsVoidPtr(gate->handle);
+    if (pointer == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    *handle = pointer;
+    return 1;
+}
+
+/* After an immediate completion: if the other direction has parked greenlets,
+ * the call may have consumed their ZMQ_FD edge; let Python re-check them. */
+static int
+refresh_other(Gate *gate, PyObject *other)
+{
+    if (other == NULL || Py_TYPE(other) != deque_type || Py_SIZE(other) == 0)
+        return 0;
+    PyObject *result = PyObject_CallMethodNoArgs((PyObject *)gate, refresh_name);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    return 0;
+}
+
+static PyObject *
+gate_recv(PyObject *module, PyObject *object)
+{
+    void *handle;
+    if (check_bound() < 0)
+        return NULL;
+    if (!PyObject_TypeCheck(object, &GateType)) {
+        PyErr_SetString(PyExc_TypeError, "gate_recv() needs a Gate");
+        return NULL;
+    }
+    Gate *gate = (Gate *)object;
+    if (!may_pass(gate, gate->readers, &handle))
+        Py_RETURN_NONE;
+    PyObject *message = receive_whole(handle);
+    if (message == Py_None) {
+        Py_DECREF(message);
+        return PyLong_FromLong(-(long)EAGAIN);
+    }
+    if (message != NULL && PyList_CheckExact(message)) {
+        gate->streak += 1;
+        if (refresh_other(gate, gate->writers) < 0) {
+            Py_DECREF(message);
+            return NULL;
+        }
+    }
+    return message;
+}
+
+static PyObject *
+gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    void *handle;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "gate_send(gate, data) takes 2 arguments");
+        return NULL;
+    }
+    if (check_bound() < 0)
+        return NULL;
+    if (!PyObject_TypeCheck(args[0], &GateType)) {
+        PyErr_SetString(PyExc_TypeError, "gate_send() needs a Gate");
+        return NULL;
+    }
+    Gate *gate = (Gate *)args[0];
+    PyObject *data = args[1];
+    if (!PyBytes_CheckExact(data) || !may_pass(gate, gate->writers, &handle))
+        Py_RETURN_NONE;
+    Py_ssize_t size = PyBytes_GET_SIZE(data);
+    if (z_send(handle, PyBytes_AS_STRING(data), (size_t)size, GZMQ_DONTWAIT) < 0)
+        return PyLong_FromLong(-(long)errno);
+    gate->streak += size < large_message ? 1 + (size >> cost_shift) : fairness_limit;
+    if (refresh_other(gate, gate->readers) < 0)
+        return NULL;
+    return PyLong_FromLong(0);
+}
+
+static PyObject *
+configure(PyObject *module, PyObject *args)
+{
+    PyObject *deque;
+    Py_ssize_t limit, large;
+    int shift;
+    if (!PyArg_ParseTuple(args, "Onin:configure", &deque, &limit, &shift, &large))
+        return NULL;
+    if (!PyType_Check(deque)) {
+        PyErr_SetString(PyExc_TypeError, "configure() needs the deque type");
+        return NULL;
+    }
+    Py_INCREF(deque);
+    Py_XSETREF(deque_type, (PyTypeObject *)deque);
+    fairness_limit = limit;
+    cost_shift = shift;
+    large_message = large;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"bind", (PyCFunction)bind, METH_VARARGS,
      "bind(getsockopt, msg_init, msg_recv, msg_close, msg_data, msg_size, msg_more, send)\n--\n\n"
@@ -251,6 +453,15 @@ static PyMethodDef speedups_methods[] = {
      "(DONTWAIT): 0 when sent, None on EAGAIN, -errno on failure (nothing sent), "
      "(sent, errno) if a frame after the first failed, NotImplemented for other "
      "frames."},
+    {"gate_recv", (PyCFunction)gate_recv, METH_O,
+     "gate_recv(gate)\n--\n\nThe fast path of recv(): a list of bytes; None when it may "
+     "not run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too)."},
+    {"gate_send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL,
+     "gate_send(gate, data)\n--\n\nThe fast path of send() for one bytes frame: 0 when "
+     "sent; None when it may not run; -errno on failure (-EAGAIN too)."},
+    {"configure", (PyCFunction)configure, METH_VARARGS,
+     "configure(deque, fairness_limit, cost_shift, large_message)\n--\n\n"
+     "The queue type and the fairness budget the fast paths use."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -263,5 +474,19 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    return PyModule_Create(&speedups_module);
+    if (PyType_Ready(&GateType) < 0)
+        return NULL;
+    refresh_name = PyUnicode_InternFromString("refresh");
+    if (refresh_name == NULL)
+        return NULL;
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&GateType);
+    if (PyModule_AddObject(module, "Gate", (PyObject *)&GateType) < 0) {
+        Py_DECREF(&GateType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
 }

@@ -55,6 +55,7 @@ FAIRNESS_LIMIT = 512
 #: the next round (~10 page faults per 64 KiB message, measured).
 COST_SHIFT = 8
 LARGE_MESSAGE = 64 * 1024
+_native.configure(deque, FAIRNESS_LIMIT, COST_SHIFT, LARGE_MESSAGE)
 
 Frames = Sequence[Any]
 
@@ -146,7 +147,7 @@ class _Parked:
             glet.switch()
 
 
-class Waiting:
+class Waiting(_native.Gate):
     """Cooperative send/receive on one pyzmq socket, for any number of greenlets.
 
     Native sockets and ``gzmq.green`` sockets both hold one.  The object is
@@ -161,18 +162,15 @@ class Waiting:
         "_watcher",
         "_watching",
         "closed",
-        "handle",
         "holder",
         "hub",
-        "owner",
         "pid",
-        "readers",
         "receive_timeout",
         "send_timeout",
         "socket",
-        "streak",
-        "writers",
     )
+    # handle, owner, readers, writers and streak are fields of the Gate base
+    # (C fields with the accelerator, read by its fast paths).
 
     def __init__(self, socket: zmq.Socket[Any]) -> None:
         self.socket = socket

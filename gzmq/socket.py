@@ -21,6 +21,8 @@ import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._native import gate_recv as _gate_recv
+from gzmq._native import gate_send as _gate_send
 from gzmq._native import recv_message as _recv_message
 from gzmq._native import send_frame as _send_frame
 from gzmq._native import send_message as _send_message
@@ -51,6 +53,7 @@ _DONTWAIT = int(zmq.DONTWAIT)
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
 _SNDMORE = int(zmq.SNDMORE)
+_MINUS_EAGAIN = -errno.EAGAIN
 
 _FRAME_TYPES = "bytes, bytearray, memoryview, str, zmq.Frame or None"
 
@@ -397,6 +400,19 @@ class Readable(ReadableOptions):
         raises SocketClosedError, also in waiters when it is closed under them.
         ``copy=False`` returns zmq.Frame objects (zero-copy for large frames).
         """
+        if timeout is None and copy is True and _gate_recv is not None:
+            # The C accelerator decides from the Waiting's fields and receives.
+            message = _gate_recv(self._waiting)
+            if message.__class__ is list:
+                return message
+            if message is not None:  # -errno
+                if message != _MINUS_EAGAIN:
+                    self._waiting.fail(zmq_error(-message))
+                return self._waiting.wait_recv(None, True, tried=True)
+        return self._recv_slow(timeout, copy)
+
+    def _recv_slow(self, timeout: float | None, copy: bool) -> list[Any]:
+        """recv() when the accelerator's fast path cannot run (or is not built)."""
         waiting = self._waiting
         if (
             timeout is None
@@ -455,6 +471,20 @@ class Writable(WritableOptions):
         (seconds) overrides send_timeout; on expiry zmq.Again is raised and
         nothing was sent.
         """
+        if timeout is None and _gate_send is not None:
+            # One bytes frame: the C accelerator decides from the Waiting's fields and sends.
+            sent = _gate_send(self._waiting, message)
+            if sent is not None:
+                if sent == 0:
+                    return
+                if sent != _MINUS_EAGAIN:
+                    self._waiting.fail(zmq_error(-sent))
+                self._waiting.wait_send([message], 0, None)
+                return
+        self._send_slow(message, timeout)
+
+    def _send_slow(self, message: Message, timeout: float | None) -> None:
+        """send() when the accelerator's fast path cannot run (or is not built)."""
         waiting = self._waiting
         if (
             type(message) is bytes

@@ -6,12 +6,16 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import gevent
 import pytest
+import zmq
 
 import gzmq
 import gzmq._native
+import gzmq._waiting
 
 TESTS = Path(__file__).parent
 
@@ -21,10 +25,88 @@ TESTS = Path(__file__).parent
     reason="the C accelerator was not built (no compiler at install time)",
 )
 def test_accelerator_is_bound_when_built() -> None:
-    """When gzmq._speedups is built, all three hot-path functions are bound to libzmq."""
+    """When gzmq._speedups is built, its hot-path functions are bound and Waiting is a Gate."""
     assert gzmq._native.getsockopt_int is not None
     assert gzmq._native.recv_message is not None
     assert gzmq._native.send_frame is not None
+    assert gzmq._native.gate_recv is not None and gzmq._native.gate_send is not None
+    assert issubclass(gzmq._waiting.Waiting, gzmq._native._speedups.Gate)
+
+
+@pytest.mark.parametrize(
+    "direction", ["recv wakes a parked sender", "send wakes a parked receiver"]
+)
+def test_fast_path_call_wakes_the_other_direction(direction: str, context: gzmq.Context) -> None:
+    """A fast-path call that consumes the ZMQ_FD edge re-checks the other direction's waiters."""
+    a = gzmq.Dealer(context=context, linger=0, send_high_water_mark=1, receive_high_water_mark=1)
+    b = gzmq.Dealer(context=context, linger=0, send_high_water_mark=1, receive_high_water_mark=1)
+    name = f"inproc://other-direction-{direction.split()[0]}"
+    a.bind(name)
+    b.connect(name)
+    if direction.startswith("recv"):
+        queued = 0
+        while True:  # fill a -> b
+            try:
+                a.send(b"fill", timeout=0)
+            except zmq.Again:
+                break
+            queued += 1
+        b.send(b"for a")
+        parked = gevent.spawn(a.send, b"parked")  # a's sender parks at the HWM
+        gevent.sleep(0.01)
+        assert not parked.dead
+        # No switch from here: b's reads tell a it may write (a's ZMQ_FD fires),
+        # then a fast-path recv on a processes that command, consuming the edge.
+        for _ in range(queued):
+            assert b.recv(timeout=0) == [b"fill"]
+        assert a.recv(timeout=None) == [b"for a"]
+        parked.join(2)
+        assert parked.dead, "the parked sender was never woken"
+        assert b.recv(timeout=2) == [b"parked"]
+    else:
+        parked = gevent.spawn(a.recv)  # a's receiver parks: nothing to read
+        gevent.sleep(0.01)
+        assert not parked.dead
+        # No switch from here: b sends to a (a's ZMQ_FD fires), then a fast-path
+        # send on a processes that command, consuming the edge.
+        b.send(b"for the parked one")
+        a.send(b"from a")
+        parked.join(2)
+        assert parked.dead, "the parked receiver was never woken"
+        assert parked.value == [b"for the parked one"]
+        assert b.recv(timeout=2) == [b"from a"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("transport", ["tcp", "ipc", "inproc"])
+def test_full_duplex_at_the_high_water_mark_loses_no_wake_up(
+    transport: str, endpoint: Callable[[], str], context: gzmq.Context
+) -> None:
+    """Both ends send and receive at once at HWM 1: fast-path calls wake the other direction."""
+    count = 20_000
+    a = gzmq.Dealer(context=context, linger=0, send_high_water_mark=1,
+                    receive_high_water_mark=1)
+    b = gzmq.Dealer(context=context, linger=0, send_high_water_mark=1,
+                    receive_high_water_mark=1)
+    address = endpoint()
+    a.bind(address)
+    b.connect(a.last_endpoint if transport == "tcp" else address)
+
+    def sender(sock: gzmq.Dealer, tag: bytes) -> None:
+        for index in range(count):
+            sock.send(tag + b"%d" % index)  # parks at the HWM while its own socket receives
+
+    def receiver(sock: gzmq.Dealer, tag: bytes) -> list[bytes]:
+        return [sock.recv()[0] for _ in range(count)]
+
+    workers = [
+        gevent.spawn(sender, a, b"a"), gevent.spawn(sender, b, b"b"),
+        gevent.spawn(receiver, a, b"b"), gevent.spawn(receiver, b, b"a"),
+    ]
+    gevent.joinall(workers, timeout=50, raise_error=True)
+    assert all(worker.dead for worker in workers), "a parked direction was never woken"
+    assert workers[2].value == [b"b%d" % index for index in range(count)]
+    assert workers[3].value == [b"a%d" % index for index in range(count)]
 
 
 def test_accelerator_round_trip_edge_cases(context: gzmq.Context) -> None:
