@@ -84,3 +84,36 @@ def test_legacy_demo() -> None:
     assert float(plain.group(1)) >= 0.9
     assert float(patched.group(1)) < float(plain.group(1))
     assert "zmq.Context is gzmq's now: True" in out
+
+
+def test_curve_pipeline() -> None:
+    """curve_pipeline.py: the known client's messages arrive, the intruder is refused (400)."""
+    out = run_example("curve_pipeline.py")
+    assert "security=curve" in out
+    assert (
+        "worker received 5 encrypted messages from the client: "
+        "['task 0', 'task 1', 'task 2', 'task 3', 'task 4']" in out
+    )
+    assert "sent by the client's key: True" in out
+    refusals = re.findall(r"^(intruder|worker) sees: +handshake:error:auth .*ZAP status 400\)$",
+                          out, re.M)
+    assert sorted(refusals) == ["intruder", "worker"]
+    assert "nothing from the intruder was delivered" in out
+    assert "authenticator: 1 accepted, 1 refused" in out
+
+
+def test_proxy_control() -> None:
+    """proxy_control.py: pause holds every message, resume delivers all in order, hub unstalled."""
+    out = run_example("proxy_control.py")
+    paused = re.search(r"paused after (\d+) messages; front received (\d+) .*back sent (\d+)", out)
+    assert paused is not None, out
+    assert 0 < int(paused.group(2)) < 60 and paused.group(2) == paused.group(3), out
+    assert "0 messages came through, the proxy read 0 more" in out
+    waiting = re.search(r"resumed with (\d+) messages waiting", out)
+    assert waiting is not None and int(waiting.group(1)) > 0, out
+    assert "statistics: front received 60 (590 B), back sent 60 (590 B)" in out
+    assert "consumer received 60 of 60 messages, in order: True" in out
+    assert "proxy sockets closed after terminate(): True" in out
+    gap = re.search(r"longest gap between 5 ms ticks: (\d+) ms", out)
+    assert gap is not None, out
+    assert int(gap.group(1)) < 1000, out  # generous: a stalled hub would show seconds
