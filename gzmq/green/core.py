@@ -51,6 +51,8 @@ _Again = zmq.Again
 _ZMQError = zmq.ZMQError
 _Frame = zmq.Frame
 _send = _BackendSocket.send
+_gate_send = _native.gate_send
+_gate_recv = _native.gate_recv
 _recv = _BackendSocket.recv
 _recv_into = _BackendSocket.recv_into
 _get = _BackendSocket.get
@@ -271,6 +273,15 @@ class Socket(_OriginalSocket):
         if flags & _SNDMORE or state.sstash:
             return self._send_frame(state, data, flags, copy, track)
         waiting = state.waiting
+        if (
+            data.__class__ is bytes
+            and not flags & ~_DONTWAIT
+            and copy is True
+            and track is False
+            and _gate_send is not None
+            and _gate_send(waiting, data) == 0
+        ):
+            return None  # sent by the C accelerator (it declines, or fails, to the path below)
         if not waiting.writers and waiting.streak < _LIMIT:
             try:
                 result = _send(self, data, flags | _DONTWAIT, copy, track)
@@ -449,6 +460,13 @@ class Socket(_OriginalSocket):
             if rest:
                 return self._pop_held(state, rest, copy)
         waiting = state.waiting
+        if copy is True and _gate_recv is not None:
+            message = _gate_recv(waiting)
+            if message.__class__ is list:
+                if len(message) > 1:
+                    _remember(state.rstash, message[1:])
+                return message[0]
+            # None (it may not run now) or -errno: the path below tries, and raises.
         if not waiting.readers and waiting.streak < _LIMIT:
             frame: Any
             more: Any
