@@ -256,6 +256,15 @@ class Waiting(_native.Gate):
         if self.closed:
             self._stop_watching()
             return
+        readers = self.readers
+        if readers and not self.writers:
+            head = readers[0]
+            if head.__class__ is _Parked and head.copy is not None and not head.held:
+                # Only receivers wait: trying to receive is the readiness check
+                # (it processes libzmq's commands as reading EVENTS would), one
+                # libzmq call less per wake-up.
+                self._deliver()
+                return
         try:
             ev = self.events()
         except _ZMQError:
