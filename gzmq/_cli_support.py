@@ -24,6 +24,10 @@ from gevent import GreenletExit
 import gzmq
 from gzmq.options import Bool, Choice, _Integer
 
+#: The socket types that can send (``gzmq send``, a proxy's back end) and receive.
+SEND_TYPES = ("push", "pub", "dealer", "req", "router", "pair", "xpub", "xsub", "stream")
+RECV_TYPES = ("pull", "sub", "dealer", "rep", "router", "pair", "xpub", "xsub", "stream")
+
 #: The socket types by their libzmq names, and their class names as aliases.
 SOCKET_TYPES: dict[str, type[gzmq.Socket]] = {
     "pair": gzmq.Pair,

@@ -12,7 +12,6 @@ import argparse
 import itertools
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +23,7 @@ import zmq
 
 import gzmq
 from gzmq import _cli_support as _s
-from gzmq.proxy import ProxyStatistics
+from gzmq._cli_proxy import add_proxy
 
 __all__ = ["build_parser", "main"]
 
@@ -33,8 +32,6 @@ Subparsers = Any  # argparse._SubParsersAction, private in typeshed
 
 # -- send ------------------------------------------------------------------------------
 
-SEND_TYPES = ("push", "pub", "dealer", "req", "router", "pair", "xpub", "xsub", "stream")
-RECV_TYPES = ("pull", "sub", "dealer", "rep", "router", "pair", "xpub", "xsub", "stream")
 
 
 def _add_send(subparsers: Subparsers) -> None:
@@ -127,7 +124,7 @@ def _run_send(args: argparse.Namespace) -> int:
     """``gzmq send``: send messages; a REQ socket prints each reply."""
 
     def body() -> int:
-        _s.check_socket_arguments(args, "send", SEND_TYPES)
+        _s.check_socket_arguments(args, "send", _s.SEND_TYPES)
         return _s.run_stoppable(lambda: _send(args))
 
     return _s.run_command("send", body)
@@ -233,7 +230,7 @@ def _run_recv(args: argparse.Namespace) -> int:
     """``gzmq recv``: print the messages received; a REP socket answers each."""
 
     def body() -> int:
-        _s.check_socket_arguments(args, "receive", RECV_TYPES)
+        _s.check_socket_arguments(args, "receive", _s.RECV_TYPES)
         if args.reply is not None and args.type != "rep":
             raise _s.UsageError(f"--reply needs --type rep, not {args.type}")
         reply: list[bytes] | None = None
@@ -372,207 +369,6 @@ def _drain(sock: Any) -> None:
         pass
 
 
-# -- proxy -----------------------------------------------------------------------------
-
-
-def _add_proxy(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "proxy",
-        help="forward messages between two sockets, with live statistics",
-        description="Bind (or connect) a front-end and a back-end socket and run gzmq.Proxy "
-        "(libzmq's proxy, off the gevent hub) between them, with a statistics line on "
-        "stderr, until Ctrl-C, SIGTERM or --duration. The line shows, for each end, the "
-        "frames / bytes it received (in) and sent (out); libzmq counts frames: a "
-        "three-frame message counts three.",
-        epilog="examples:\n"
-        "  gzmq proxy tcp://127.0.0.1:5559 tcp://127.0.0.1:5560        # ROUTER | DEALER\n"
-        "  gzmq proxy --front-type xsub --back-type xpub tcp://*:5557 tcp://*:5558\n"
-        "  gzmq proxy --front-type pull --back-type push tcp://*:5561 tcp://*:5562",
-        formatter_class=_s.HelpFormatter,
-    )
-    parser.add_argument("front", type=_s.endpoint, metavar="FRONT", help="the front-end endpoint")
-    parser.add_argument("back", type=_s.endpoint, metavar="BACK", help="the back-end endpoint")
-    sockets = parser.add_argument_group("sockets")
-    sockets.add_argument(
-        "--front-type",
-        type=_s.socket_type,
-        default="router",
-        metavar="TYPE",
-        help="the front-end socket type (default router)",
-    )
-    sockets.add_argument(
-        "--back-type",
-        type=_s.socket_type,
-        default="dealer",
-        metavar="TYPE",
-        help="the back-end socket type (default dealer)",
-    )
-    sockets.add_argument(
-        "--connect-front", action="store_true", help="connect the front end instead of binding it"
-    )
-    sockets.add_argument(
-        "--connect-back", action="store_true", help="connect the back end instead of binding it"
-    )
-    for side in ("front", "back"):
-        sockets.add_argument(
-            f"--{side}-option",
-            type=_s.option_setting,
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help=f"set an option of the {side}-end socket (repeatable)",
-        )
-    sockets.add_argument(
-        "--capture",
-        type=_s.endpoint,
-        metavar="ENDPOINT",
-        help="bind a PUB socket at ENDPOINT that gets a copy of every frame forwarded",
-    )
-    parser.add_argument(
-        "--interval",
-        type=_s.seconds,
-        default=1.0,
-        metavar="SECONDS",
-        help="how often the statistics line is refreshed (default 1)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print no statistics")
-    parser.add_argument("--duration", type=_s.seconds, metavar="SECONDS", help="stop after SECONDS")
-    parser.set_defaults(handler=_run_proxy)
-
-
-def _run_proxy(args: argparse.Namespace) -> int:
-    """``gzmq proxy``: run a Proxy between two sockets, printing statistics, until stopped."""
-
-    def body() -> int:
-        if args.interval <= 0:
-            raise _s.UsageError("--interval must be more than 0 seconds")
-        for side, role, allowed in (
-            ("front", "receive what it forwards", RECV_TYPES),
-            ("back", "send what it forwards", SEND_TYPES),
-        ):
-            kind = getattr(args, f"{side}_type")
-            if kind not in allowed:
-                raise _s.UsageError(
-                    f"--{side}-type {kind}: the {side} end must {role}, which a "
-                    f"{kind.upper()} socket cannot; use one of {', '.join(allowed)}"
-                )
-        return _s.run_stoppable(lambda: _proxy(args), args.duration)
-
-    return _s.run_command("proxy", body)
-
-
-def _proxy_side(args: argparse.Namespace, side: str) -> argparse.Namespace:
-    """The socket arguments of one side of the proxy, in the shape open_socket() takes."""
-    address = getattr(args, side)
-    connect = getattr(args, f"connect_{side}")
-    return argparse.Namespace(
-        command="proxy",
-        type=getattr(args, f"{side}_type"),
-        bind=[] if connect else [address],
-        connect=[address] if connect else [],
-        option=getattr(args, f"{side}_option"),
-    )
-
-
-def _proxy(args: argparse.Namespace) -> int:
-    context = gzmq.Context()
-    reporter = None
-    proxy = None
-    try:
-        sides = []
-        for side in ("front", "back"):
-            side_args = _proxy_side(args, side)
-            # A SUB end must subscribe to forward anything; XSUB ends pass subscriptions on.
-            subscribe: list[str] | None = [] if side_args.type == "sub" else None
-            sock, _ = _s.open_socket(side_args, context, subscribe=subscribe, label=f"{side} end ")
-            sides.append(sock)
-        capture = None
-        if args.capture is not None:
-            capture = gzmq.Publisher(context=context)
-            try:
-                capture.bind(args.capture)
-            except zmq.ZMQError as error:
-                raise _s.CommandError(error.strerror or str(error)) from None
-            _s.say(f"gzmq proxy: capture bound {capture.endpoints[-1]}")
-        proxy = gzmq.Proxy(sides[0], sides[1], capture=capture)
-        if not args.quiet:
-            reporter = gevent.spawn(_report_statistics, proxy, args.interval)
-        proxy.run()  # until a signal or --duration kills this greenlet, which ends the proxy
-        return _s.EXIT_OK
-    finally:
-        if reporter is not None:
-            reporter.kill()
-        if proxy is not None and not args.quiet:
-            try:
-                final = proxy.statistics()
-            except zmq.ZMQError:
-                final = None
-            if final is not None:
-                _show_statistics(final, None, end=True)
-        context.close(linger=0)
-
-
-def _size(count: int) -> str:
-    """A byte count for people: 999 B, 1.2 kB, 3.4 MB, ..."""
-    value = float(count)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def _statistics_line(stats: ProxyStatistics, rate: float | None) -> str:
-    """``front: in FRAMES / BYTES, out ... | back: ... | RATE frames/s``."""
-    parts = []
-    for name, side in (("front", stats.front_end), ("back", stats.back_end)):
-        parts.append(
-            f"{name}: in {side.received_messages} / {_size(side.received_bytes)}, "
-            f"out {side.sent_messages} / {_size(side.sent_bytes)}"
-        )
-    if rate is not None:
-        parts.append(f"{rate:,.0f} frames/s")
-    return " | ".join(parts)
-
-
-def _show_statistics(stats: ProxyStatistics, rate: float | None, *, end: bool = False) -> None:
-    """Write the statistics line on stderr: redrawn in place on a terminal, else one per line.
-
-    ``end``: the last line, once the proxy has stopped (prefixed ``stopped:``).
-    """
-    line = ("stopped: " if end else "") + _statistics_line(stats, rate)
-    if sys.stderr.isatty():
-        width = shutil.get_terminal_size().columns
-        sys.stderr.write("\r" + line[: max(width - 1, 20)] + "\x1b[K" + ("\n" if end else ""))
-    else:
-        sys.stderr.write(line + "\n")
-    sys.stderr.flush()
-
-
-def _report_statistics(proxy: gzmq.Proxy, interval: float) -> None:
-    """Show the proxy's statistics every ``interval`` seconds while it runs.
-
-    On a terminal the line is redrawn every time; otherwise (a log) a line
-    is written only when the counts have changed.
-    """
-    redraw = sys.stderr.isatty()
-    last_stats = ProxyStatistics()
-    last_time = time.monotonic()
-    while True:
-        gevent.sleep(interval)
-        try:
-            stats = proxy.statistics()
-        except zmq.ZMQError:
-            return  # the proxy has ended
-        now = time.monotonic()
-        count = stats.front_end.received_messages + stats.back_end.received_messages
-        last_count = last_stats.front_end.received_messages + last_stats.back_end.received_messages
-        rate = (count - last_count) / (now - last_time) if now > last_time else None
-        if redraw or stats != last_stats:
-            _show_statistics(stats, rate)
-        last_stats, last_time = stats, now
-
-
 # -- keygen ----------------------------------------------------------------------------
 
 
@@ -702,7 +498,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 _SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _add_send,
     _add_recv,
-    _add_proxy,
+    add_proxy,
     _add_monitor,
     _add_keygen,
     _add_bench,
