@@ -20,6 +20,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
+from gzmq._cli_support import count
 from gzmq.bench._model import Case
 
 __all__ = ["CASE_NAMES", "add_arguments", "load", "main", "run_from_args"]
@@ -44,16 +45,6 @@ def _case_name(text: str) -> str:
     return text
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the arguments of ``gzmq bench`` on ``parser``."""
     parser.add_argument(
@@ -65,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a small version of every case, one round (a smoke test, not a measurement)",
     )
     parser.add_argument(
-        "--repeat", type=_positive, default=None, metavar="N",
+        "--repeat", type=count, default=None, metavar="N",
         help="rounds per figure; the table shows medians (default 5, 1 with --quick)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
