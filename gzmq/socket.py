@@ -23,8 +23,6 @@ from zmq.backend import Socket as _BackendSocket
 
 from gzmq._native import gate_recv as _gate_recv
 from gzmq._native import gate_send as _gate_send
-from gzmq._native import recv_message as _recv_message
-from gzmq._native import send_frame as _send_frame
 from gzmq._native import send_message as _send_message
 from gzmq._socket_options import (
     ReadableOptions,
@@ -421,27 +419,19 @@ class Readable(ReadableOptions):
             and waiting.streak < FAIRNESS_LIMIT
             and _get_ident() == waiting.owner  # also false once closed
         ):
-            if _recv_message is not None:
-                message = _recv_message(waiting.handle)
-                if message.__class__ is list:
-                    waiting.streak += 1
-                    if waiting.writers:
-                        waiting.refresh()
-                    return message
-                if message is not None:
-                    waiting.fail(zmq_error(-message))
+            # Without the accelerator (with it, gate_recv has declined: these
+            # conditions are its own, so this block does not run).
+            try:
+                message = waiting.recv_now()
+            except _Again:
+                pass
+            except _ZMQError as error:
+                waiting.fail(error)
             else:
-                try:
-                    message = waiting.recv_now()
-                except _Again:
-                    pass
-                except _ZMQError as error:
-                    waiting.fail(error)
-                else:
-                    waiting.streak += 1
-                    if waiting.writers:
-                        waiting.refresh()
-                    return message
+                waiting.streak += 1
+                if waiting.writers:
+                    waiting.refresh()
+                return message
             return waiting.wait_recv(None, True, tried=True)
         return waiting.wait_recv(timeout, copy)
 
@@ -493,33 +483,22 @@ class Writable(WritableOptions):
             and waiting.streak < FAIRNESS_LIMIT
             and _get_ident() == waiting.owner  # also false once closed
         ):
-            if _send_frame is not None:
-                sent = _send_frame(waiting.handle, message, False)
-                if sent == 0:
-                    size = len(message)
-                    waiting.streak += (
-                        1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
-                    )
-                    if waiting.readers:
-                        waiting.refresh()
-                    return
-                if sent is not None:
-                    waiting.fail(zmq_error(-sent))
+            # Without the accelerator (with it, gate_send has declined: these
+            # conditions are its own, so this block does not run).
+            try:
+                _send(self._sock, message, _DONTWAIT)
+            except _Again:
+                pass
+            except _ZMQError as error:
+                waiting.fail(error)
             else:
-                try:
-                    _send(self._sock, message, _DONTWAIT)
-                except _Again:
-                    pass
-                except _ZMQError as error:
-                    waiting.fail(error)
-                else:
-                    size = len(message)
-                    waiting.streak += (
-                        1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
-                    )
-                    if waiting.readers:
-                        waiting.refresh()
-                    return
+                size = len(message)
+                waiting.streak += (
+                    1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
+                )
+                if waiting.readers:
+                    waiting.refresh()
+                return
             frames = [message]
         elif (
             _send_message is not None
