@@ -1,8 +1,9 @@
 """Binds the optional C accelerator to the libzmq that pyzmq loaded.
 
-``getsockopt_int``, ``recv_message``, ``send_frame`` and ``send_message`` are
-None when the accelerator is not built or libzmq's functions cannot be found;
-callers then use pyzmq.  Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
+``getsockopt_int``, ``recv_message``, ``send_message``, ``gate_recv`` and
+``gate_send`` are None when the accelerator is not built or libzmq's functions
+cannot be found (``Gate`` is then a plain class); callers then use pyzmq.
+Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
-    "Gate", "gate_recv", "gate_send", "getsockopt_int", "recv_message", "send_frame",
+    "Gate", "gate_recv", "gate_send", "getsockopt_int", "recv_message",
     "send_message",
 ]
 
@@ -64,10 +65,6 @@ getsockopt_int: Callable[[int, int], int] | None = (
 #: ``recv_message(handle)``: list of bytes, None on EAGAIN, or -errno.
 recv_message: Callable[[int], Any] | None = (
     _speedups.recv_message if _speedups is not None else None
-)
-#: ``send_frame(handle, data, more)``: 0, None on EAGAIN, or -errno.
-send_frame: Callable[[int, bytes, bool], Any] | None = (
-    _speedups.send_frame if _speedups is not None else None
 )
 #: ``send_message(handle, frames)``: 0, None on EAGAIN, -errno, (sent, errno)
 #: after a partial send, or NotImplemented unless a list/tuple of bytes.

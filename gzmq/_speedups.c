@@ -8,7 +8,6 @@
  *
  *   getsockopt_int(handle, option) -> value, or -errno
  *   recv_message(handle)           -> list of bytes, None on EAGAIN, or -errno
- *   send_frame(handle, data, more) -> 0, None on EAGAIN, or -errno
  *   send_message(handle, frames)   -> 0, None on EAGAIN, -errno (nothing sent),
  *                                     (sent, errno) if a later frame failed,
  *                                     NotImplemented unless a non-empty list
@@ -182,30 +181,6 @@ recv_message(PyObject *module, PyObject *handle_object)
     if (check_bound() < 0 || pointer_of(handle_object, &handle) < 0)
         return NULL;
     return receive_whole(handle);
-}
-
-static PyObject *
-send_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    void *handle;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "send_frame(handle, data, more) takes 3 arguments");
-        return NULL;
-    }
-    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
-        return NULL;
-    if (!PyBytes_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "send_frame() sends bytes only");
-        return NULL;
-    }
-    int flags = GZMQ_DONTWAIT | (PyObject_IsTrue(args[2]) ? GZMQ_SNDMORE : 0);
-    if (z_send(handle, PyBytes_AS_STRING(args[1]), (size_t)PyBytes_GET_SIZE(args[1]), flags) < 0) {
-        int error = errno;
-        if (error == EAGAIN)
-            Py_RETURN_NONE;
-        return PyLong_FromLong(-(long)error);
-    }
-    return PyLong_FromLong(0);
 }
 
 static PyObject *
@@ -445,9 +420,6 @@ static PyMethodDef speedups_methods[] = {
     {"recv_message", (PyCFunction)recv_message, METH_O,
      "recv_message(handle)\n--\n\nOne whole message as a list of bytes (DONTWAIT); "
      "None on EAGAIN, -errno on failure."},
-    {"send_frame", (PyCFunction)(void (*)(void))send_frame, METH_FASTCALL,
-     "send_frame(handle, data, more)\n--\n\nSend one bytes frame (DONTWAIT); "
-     "0 when sent, None on EAGAIN, -errno on failure."},
     {"send_message", (PyCFunction)(void (*)(void))send_message, METH_FASTCALL,
      "send_message(handle, frames)\n--\n\nSend a list or tuple of bytes as one message "
      "(DONTWAIT): 0 when sent, None on EAGAIN, -errno on failure (nothing sent), "
