@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
-    "Gate", "gate_recv", "gate_send", "getsockopt_int", "recv_message",
-    "send_message",
+    "Gate", "Method", "after_fork_in_child", "gate_recv", "gate_send", "getsockopt_int",
+    "recv_message", "release_pending", "send_message",
 ]
 
 _FUNCTIONS = (
@@ -29,6 +29,8 @@ _FUNCTIONS = (
     "zmq_msg_size",
     "zmq_msg_more",
     "zmq_send",
+    "zmq_msg_init_data",
+    "zmq_msg_send",
 )
 
 
@@ -100,6 +102,26 @@ gate_recv: Callable[[Any], Any] | None = (
 gate_send: Callable[[Any, Any], Any] | None = (
     _speedups.gate_send if _speedups is not None else None
 )
+
+#: ``Method(function, after, kind)``: a socket class's recv() or send() whose
+#: calls without keywords run the gate in C (see gzmq.socket); None without
+#: the accelerator.
+Method: Callable[[Callable[..., Any], Callable[..., Any], str], Any] | None = (
+    _speedups.Method if _speedups is not None else None
+)
+
+#: ``release_pending()``: drop the references to large frames that libzmq has
+#: finished sending (they go out without a copy); every send and receive of
+#: the accelerator does it first.  None without the accelerator.
+release_pending: Callable[[], None] | None = (
+    _speedups.release_pending if _speedups is not None else None
+)
+
+
+def after_fork_in_child() -> None:
+    """Renew the accelerator's lock in a forked child (another thread may have held it)."""
+    if _speedups is not None:
+        _speedups.after_fork()
 
 
 def configure(queue_type: type, fairness_limit: int, cost_shift: int, large_message: int) -> None:

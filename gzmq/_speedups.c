@@ -15,6 +15,8 @@
  *   gate_recv(gate), gate_send(gate, data): the fast paths of recv() and
  *                                     send(), deciding from the Gate's C
  *                                     fields whether they may run (below)
+ *   Method(function, after, kind)     the socket classes' recv()/send() with
+ *                                     that fast path and no Python frame
  *
  * All calls use ZMQ_DONTWAIT and never block.  The module does not link
  * against libzmq: gzmq._native resolves the functions in the libzmq that
@@ -25,7 +27,9 @@
 #include <Python.h>
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <structmember.h>
+#include <pythread.h>
 
 #define GZMQ_DONTWAIT 1
 #define GZMQ_SNDMORE 2
@@ -46,6 +50,9 @@ typedef void *(*msg_data_fn)(gzmq_msg_t *);
 typedef size_t (*msg_size_fn)(const gzmq_msg_t *);
 typedef int (*msg_more_fn)(const gzmq_msg_t *);
 typedef int (*send_fn)(void *, const void *, size_t, int);
+typedef void (*free_fn)(void *, void *);
+typedef int (*msg_init_data_fn)(gzmq_msg_t *, void *, size_t, free_fn, void *);
+typedef int (*msg_send_fn)(gzmq_msg_t *, void *, int);
 
 static getsockopt_fn z_getsockopt = NULL;
 static msg_init_fn z_msg_init = NULL;
@@ -55,6 +62,13 @@ static msg_data_fn z_msg_data = NULL;
 static msg_size_fn z_msg_size = NULL;
 static msg_more_fn z_msg_more = NULL;
 static send_fn z_send = NULL;
+static msg_init_data_fn z_msg_init_data = NULL;
+static msg_send_fn z_msg_send = NULL;
+
+/* The fairness budget and what counts as a large message (configure()). */
+static Py_ssize_t fairness_limit = 512;
+static int cost_shift = 8;
+static Py_ssize_t large_message = 65536;
 
 static int
 pointer_of(PyObject *object, void **out)
@@ -72,12 +86,12 @@ pointer_of(PyObject *object, void **out)
 static PyObject *
 bind(PyObject *module, PyObject *args)
 {
-    PyObject *a[8];
-    if (!PyArg_ParseTuple(args, "OOOOOOOO:bind", &a[0], &a[1], &a[2], &a[3],
-                          &a[4], &a[5], &a[6], &a[7]))
+    PyObject *a[10];
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOO:bind", &a[0], &a[1], &a[2], &a[3],
+                          &a[4], &a[5], &a[6], &a[7], &a[8], &a[9]))
         return NULL;
-    void *p[8];
-    for (int i = 0; i < 8; i++)
+    void *p[10];
+    for (int i = 0; i < 10; i++)
         if (pointer_of(a[i], &p[i]) < 0)
             return NULL;
     z_getsockopt = (getsockopt_fn)p[0];
@@ -88,6 +102,8 @@ bind(PyObject *module, PyObject *args)
     z_msg_size = (msg_size_fn)p[5];
     z_msg_more = (msg_more_fn)p[6];
     z_send = (send_fn)p[7];
+    z_msg_init_data = (msg_init_data_fn)p[8];
+    z_msg_send = (msg_send_fn)p[9];
     Py_RETURN_NONE;
 }
 
@@ -121,12 +137,113 @@ getsockopt_int(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromLong(value);
 }
 
+/* -- Large frames go out without a copy ---------------------------------------
+ *
+ * A frame of large_message bytes or more is handed to libzmq with
+ * zmq_msg_init_data: libzmq reads the bytes object's own buffer, and calls
+ * release_later() when it is done with it, from whatever thread that is (the
+ * I/O thread, for tcp), maybe without the GIL.  So release_later() only links
+ * the object onto a list under a plain lock, and release_pending() drops the
+ * references later, from a thread holding the GIL (every send and receive
+ * here starts with it).  This saves a copy of the frame and a malloc/free
+ * pair: with two large blocks freed per message, glibc may trim the heap top
+ * on every message and fault it back in on the next (measured: 4x slower).
+ */
+
+typedef struct held {
+    struct held *next;
+    PyObject *object;
+} held_t;
+
+static PyThread_type_lock held_lock = NULL;
+static held_t *held_list = NULL;
+static volatile int held_any = 0;
+
+static void
+release_later(void *data, void *hint)
+{
+    held_t *node = (held_t *)hint;
+    PyThread_acquire_lock(held_lock, WAIT_LOCK);
+    node->next = held_list;
+    held_list = node;
+    held_any = 1;
+    PyThread_release_lock(held_lock);
+}
+
+/* Drop the references libzmq has finished with (the GIL is held). */
+static void
+release_pending(void)
+{
+    if (!held_any)
+        return; /* a stale read only delays the release to the next call */
+    PyThread_acquire_lock(held_lock, WAIT_LOCK);
+    held_t *node = held_list;
+    held_list = NULL;
+    held_any = 0;
+    PyThread_release_lock(held_lock);
+    while (node != NULL) {
+        held_t *next = node->next;
+        Py_DECREF(node->object);
+        PyMem_RawFree(node);
+        node = next;
+    }
+}
+
+static PyObject *
+release_pending_now(PyObject *module, PyObject *unused)
+{
+    release_pending();
+    Py_RETURN_NONE;
+}
+
+/* In a forked child: the lock may have been held by a thread that is gone. */
+static PyObject *
+after_fork(PyObject *module, PyObject *unused)
+{
+    held_lock = PyThread_allocate_lock(); /* the parent's copy is abandoned */
+    if (held_lock == NULL)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* Send one bytes frame with ``flags`` (DONTWAIT and maybe SNDMORE): 0, or -1
+ * with errno set.  Large frames go without a copy. */
+static int
+send_bytes(void *handle, PyObject *data, int flags)
+{
+    Py_ssize_t size = PyBytes_GET_SIZE(data);
+    release_pending();
+    if (size < large_message || z_msg_init_data == NULL)
+        return z_send(handle, PyBytes_AS_STRING(data), (size_t)size, flags) < 0 ? -1 : 0;
+    held_t *node = (held_t *)PyMem_RawMalloc(sizeof(held_t));
+    if (node == NULL)
+        return z_send(handle, PyBytes_AS_STRING(data), (size_t)size, flags) < 0 ? -1 : 0;
+    node->next = NULL;
+    node->object = Py_NewRef(data);
+    gzmq_msg_t msg;
+    if (z_msg_init_data(&msg, PyBytes_AS_STRING(data), (size_t)size, release_later, node) != 0) {
+        int error = errno;
+        Py_DECREF(data);
+        PyMem_RawFree(node);
+        errno = error;
+        return -1;
+    }
+    if (z_msg_send(&msg, handle, flags) < 0) {
+        int error = errno;
+        z_msg_close(&msg); /* calls release_later: the reference goes on the list */
+        errno = error;
+        return -1;
+    }
+    return 0;
+}
+
 /* One whole message from ``handle`` (DONTWAIT): a list of bytes, None on
  * EAGAIN, or -errno. */
 static PyObject *
 receive_whole(void *handle)
 {
     gzmq_msg_t msg;
+    release_pending();
     z_msg_init(&msg);
     if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
         int error = errno;
@@ -207,8 +324,7 @@ send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
      * message boundaries, so the rest of an accepted message goes through. */
     for (Py_ssize_t i = 0; i < count; i++) {
         int flags = GZMQ_DONTWAIT | (i + 1 < count ? GZMQ_SNDMORE : 0);
-        if (z_send(handle, PyBytes_AS_STRING(items[i]),
-                   (size_t)PyBytes_GET_SIZE(items[i]), flags) < 0) {
+        if (send_bytes(handle, items[i], flags) < 0) {
             int error = errno;
             if (i == 0) {
                 if (error == EAGAIN)
@@ -243,9 +359,6 @@ typedef struct {
 } Gate;
 
 static PyTypeObject *deque_type = NULL;
-static Py_ssize_t fairness_limit = 512;
-static int cost_shift = 8;
-static Py_ssize_t large_message = 65536;
 static PyObject *refresh_name = NULL;
 
 static int
@@ -336,17 +449,12 @@ refresh_other(Gate *gate, PyObject *other)
     return 0;
 }
 
+/* The fast path of recv() on ``gate``: a list of bytes; None when it may not
+ * run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too). */
 static PyObject *
-gate_recv(PyObject *module, PyObject *object)
+gate_try_recv(Gate *gate)
 {
     void *handle;
-    if (check_bound() < 0)
-        return NULL;
-    if (!PyObject_TypeCheck(object, &GateType)) {
-        PyErr_SetString(PyExc_TypeError, "gate_recv() needs a Gate");
-        return NULL;
-    }
-    Gate *gate = (Gate *)object;
     if (!may_pass(gate, gate->readers, &handle))
         Py_RETURN_NONE;
     PyObject *message = receive_whole(handle);
@@ -364,10 +472,39 @@ gate_recv(PyObject *module, PyObject *object)
     return message;
 }
 
+/* The fast path of send() of ``data`` on ``gate``: 0 when sent; None when it
+ * may not run (not one bytes frame, owner, parked senders, fairness);
+ * -errno on failure (-EAGAIN too). */
+static PyObject *
+gate_try_send(Gate *gate, PyObject *data)
+{
+    void *handle;
+    if (!PyBytes_CheckExact(data) || !may_pass(gate, gate->writers, &handle))
+        Py_RETURN_NONE;
+    Py_ssize_t size = PyBytes_GET_SIZE(data);
+    if (send_bytes(handle, data, GZMQ_DONTWAIT) < 0)
+        return PyLong_FromLong(-(long)errno);
+    gate->streak += size < large_message ? 1 + (size >> cost_shift) : fairness_limit;
+    if (refresh_other(gate, gate->readers) < 0)
+        return NULL;
+    return PyLong_FromLong(0);
+}
+
+static PyObject *
+gate_recv(PyObject *module, PyObject *object)
+{
+    if (check_bound() < 0)
+        return NULL;
+    if (!PyObject_TypeCheck(object, &GateType)) {
+        PyErr_SetString(PyExc_TypeError, "gate_recv() needs a Gate");
+        return NULL;
+    }
+    return gate_try_recv((Gate *)object);
+}
+
 static PyObject *
 gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    void *handle;
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "gate_send(gate, data) takes 2 arguments");
         return NULL;
@@ -378,18 +515,191 @@ gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "gate_send() needs a Gate");
         return NULL;
     }
-    Gate *gate = (Gate *)args[0];
-    PyObject *data = args[1];
-    if (!PyBytes_CheckExact(data) || !may_pass(gate, gate->writers, &handle))
-        Py_RETURN_NONE;
-    Py_ssize_t size = PyBytes_GET_SIZE(data);
-    if (z_send(handle, PyBytes_AS_STRING(data), (size_t)size, GZMQ_DONTWAIT) < 0)
-        return PyLong_FromLong(-(long)errno);
-    gate->streak += size < large_message ? 1 + (size >> cost_shift) : fairness_limit;
-    if (refresh_other(gate, gate->readers) < 0)
-        return NULL;
-    return PyLong_FromLong(0);
+    return gate_try_send((Gate *)args[0], args[1]);
 }
+
+/* -- Method: send() and recv() of the socket classes, as C methods ----------
+ *
+ * A Python method costs a frame per call, about as much as the libzmq call
+ * itself for a small message.  Method wraps the Python method of
+ * gzmq.socket.Readable/Writable: a call with no keyword arguments runs the
+ * gate (as gate_recv/gate_send) without a Python frame; a message it
+ * completes is returned at once, and otherwise ``after(self, code)`` (recv)
+ * or ``after(self, data, code)`` (send) carries on in Python, where code is
+ * None when the gate declined and -errno when libzmq failed (-EAGAIN too).
+ * Any other call goes to the Python method unchanged.  It is a method
+ * descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR), so ``sock.recv()`` makes no
+ * bound method object.
+ */
+
+#define METHOD_RECV 0
+#define METHOD_SEND 1
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *function; /* the Python method: every call the gate does not take */
+    PyObject *after;    /* after(self, code) / after(self, data, code) */
+    int kind;
+} Method;
+
+static PyObject *waiting_name = NULL;
+
+static PyObject *
+method_call_after(Method *method, PyObject *self, PyObject *data, PyObject *code)
+{
+    PyObject *args[3] = {self, data, code};
+    if (method->kind == METHOD_RECV) {
+        args[1] = code;
+        return PyObject_Vectorcall(method->after, args, 2, NULL);
+    }
+    return PyObject_Vectorcall(method->after, args, 3, NULL);
+}
+
+static PyObject *
+method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    int receiving = method->kind == METHOD_RECV;
+    if (kwnames != NULL || nargs != (receiving ? 1 : 2) || z_send == NULL)
+        return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
+    PyObject *self = args[0];
+    PyObject *waiting = PyObject_GetAttr(self, waiting_name);
+    if (waiting == NULL)
+        return NULL;
+    if (!PyObject_TypeCheck(waiting, &GateType)) {
+        Py_DECREF(waiting);
+        return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
+    }
+    PyObject *data = receiving ? NULL : args[1];
+    PyObject *code = receiving ? gate_try_recv((Gate *)waiting)
+                               : gate_try_send((Gate *)waiting, data);
+    Py_DECREF(waiting);
+    if (code == NULL)
+        return NULL;
+    if (receiving && PyList_CheckExact(code))
+        return code; /* the message */
+    if (!receiving && PyLong_CheckExact(code) && PyLong_AsLong(code) == 0) {
+        Py_DECREF(code); /* sent */
+        Py_RETURN_NONE;
+    }
+    PyObject *result = method_call_after(method, self, data, code);
+    Py_DECREF(code);
+    return result;
+}
+
+static PyObject *
+method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *function, *after;
+    const char *kind_name;
+    static char *keywords[] = {"function", "after", "kind", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOs:Method", keywords,
+                                     &function, &after, &kind_name))
+        return NULL;
+    int kind;
+    if (strcmp(kind_name, "recv") == 0)
+        kind = METHOD_RECV;
+    else if (strcmp(kind_name, "send") == 0)
+        kind = METHOD_SEND;
+    else {
+        PyErr_Format(PyExc_ValueError, "kind must be 'recv' or 'send', not '%s'", kind_name);
+        return NULL;
+    }
+    if (!PyCallable_Check(function) || !PyCallable_Check(after)) {
+        PyErr_SetString(PyExc_TypeError, "Method(function, after, kind) needs two callables");
+        return NULL;
+    }
+    Method *method = (Method *)type->tp_alloc(type, 0);
+    if (method == NULL)
+        return NULL;
+    method->vectorcall = (vectorcallfunc)method_vectorcall;
+    method->function = Py_NewRef(function);
+    method->after = Py_NewRef(after);
+    method->kind = kind;
+    return (PyObject *)method;
+}
+
+static PyObject *
+method_descr_get(PyObject *self, PyObject *instance, PyObject *owner)
+{
+    if (instance == NULL || instance == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, instance);
+}
+
+static int
+method_traverse(Method *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->function);
+    Py_VISIT(self->after);
+    return 0;
+}
+
+static int
+method_clear(Method *self)
+{
+    Py_CLEAR(self->function);
+    Py_CLEAR(self->after);
+    return 0;
+}
+
+static void
+method_dealloc(Method *self)
+{
+    PyObject_GC_UnTrack(self);
+    method_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* __doc__, __name__, __qualname__, __module__ are the Python method's, so
+ * that help() and inspect (which follows __wrapped__) show the real thing. */
+static PyObject *
+method_get_wrapped_attribute(Method *self, void *name)
+{
+    return PyObject_GetAttrString(self->function, (const char *)name);
+}
+
+static PyObject *
+method_repr(Method *self)
+{
+    return PyUnicode_FromFormat("<gzmq accelerated method %R>", self->function);
+}
+
+static PyMemberDef method_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(Method, function), READONLY,
+     "the Python method this one accelerates"},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Method, vectorcall), READONLY},
+    {NULL},
+};
+
+static PyGetSetDef method_getset[] = {
+    {"__doc__", (getter)method_get_wrapped_attribute, NULL, NULL, "__doc__"},
+    {"__name__", (getter)method_get_wrapped_attribute, NULL, NULL, "__name__"},
+    {"__qualname__", (getter)method_get_wrapped_attribute, NULL, NULL, "__qualname__"},
+    {"__module__", (getter)method_get_wrapped_attribute, NULL, NULL, "__module__"},
+    {NULL},
+};
+
+static PyTypeObject MethodType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gzmq._speedups.Method",
+    .tp_doc = "Method(function, after, kind)\n--\n\n"
+              "send() or recv() of a socket class, with the gate's fast path in C.",
+    .tp_basicsize = sizeof(Method),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
+                | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_vectorcall_offset = offsetof(Method, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_new = method_new,
+    .tp_descr_get = method_descr_get,
+    .tp_traverse = (traverseproc)method_traverse,
+    .tp_clear = (inquiry)method_clear,
+    .tp_dealloc = (destructor)method_dealloc,
+    .tp_repr = (reprfunc)method_repr,
+    .tp_members = method_members,
+    .tp_getset = method_getset,
+};
 
 static PyObject *
 configure(PyObject *module, PyObject *args)
@@ -413,7 +723,8 @@ configure(PyObject *module, PyObject *args)
 
 static PyMethodDef speedups_methods[] = {
     {"bind", (PyCFunction)bind, METH_VARARGS,
-     "bind(getsockopt, msg_init, msg_recv, msg_close, msg_data, msg_size, msg_more, send)\n--\n\n"
+     "bind(getsockopt, msg_init, msg_recv, msg_close, msg_data, msg_size, msg_more, send, "
+     "msg_init_data, msg_send)\n--\n\n"
      "Use the libzmq functions found at these addresses."},
     {"getsockopt_int", (PyCFunction)(void (*)(void))getsockopt_int, METH_FASTCALL,
      "getsockopt_int(handle, option)\n--\n\nAn int option of a socket, or -errno on failure."},
@@ -431,6 +742,11 @@ static PyMethodDef speedups_methods[] = {
     {"gate_send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL,
      "gate_send(gate, data)\n--\n\nThe fast path of send() for one bytes frame: 0 when "
      "sent; None when it may not run; -errno on failure (-EAGAIN too)."},
+    {"release_pending", (PyCFunction)release_pending_now, METH_NOARGS,
+     "release_pending()\n--\n\nDrop the references to large frames libzmq has finished "
+     "sending (done by every send and receive anyway)."},
+    {"after_fork", (PyCFunction)after_fork, METH_NOARGS,
+     "after_fork()\n--\n\nIn a forked child: renew the lock of the released-frames list."},
     {"configure", (PyCFunction)configure, METH_VARARGS,
      "configure(deque, fairness_limit, cost_shift, large_message)\n--\n\n"
      "The queue type and the fairness budget the fast paths use."},
@@ -446,10 +762,15 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&GateType) < 0)
+    if (PyType_Ready(&GateType) < 0 || PyType_Ready(&MethodType) < 0)
         return NULL;
+    if (held_lock == NULL && (held_lock = PyThread_allocate_lock()) == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     refresh_name = PyUnicode_InternFromString("refresh");
-    if (refresh_name == NULL)
+    waiting_name = PyUnicode_InternFromString("_waiting");
+    if (refresh_name == NULL || waiting_name == NULL)
         return NULL;
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)
@@ -457,6 +778,12 @@ PyInit__speedups(void)
     Py_INCREF(&GateType);
     if (PyModule_AddObject(module, "Gate", (PyObject *)&GateType) < 0) {
         Py_DECREF(&GateType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&MethodType);
+    if (PyModule_AddObject(module, "Method", (PyObject *)&MethodType) < 0) {
+        Py_DECREF(&MethodType);
         Py_DECREF(module);
         return NULL;
     }

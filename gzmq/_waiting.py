@@ -80,6 +80,7 @@ _get = _BackendSocket.get
 _get_ident = threading.get_ident
 _getsockopt_int = _native.getsockopt_int
 _recv_message = _native.recv_message
+_release_pending = _native.release_pending
 
 #: ``owner`` of a closed socket: no thread owns it, so every fast path fails
 #: its owner check and the slow path raises SocketClosedError.
@@ -122,18 +123,18 @@ class _Parked:
     behalf and hand it over (``message``, ``served``); an entry that only
     holds a message whose receiver was interrupted before it could take it
     is ``held``: it stays at the head of the queue for the next receiver.
+
+    The defaults are class attributes (no ``__init__``): an entry is made
+    for every wait, and this is the cheapest object CPython can make.
     """
 
-    __slots__ = ("copy", "expired", "glet", "held", "message", "served", "woken")
-
-    def __init__(self, copy: bool | None = None) -> None:
-        self.glet: Any = None
-        self.woken = False
-        self.expired = False
-        self.copy = copy
-        self.message: list[Any] | None = None
-        self.served = False
-        self.held = False
+    glet: Any = None
+    woken = False
+    expired = False
+    copy: bool | None = None
+    message: list[Any] | None = None
+    served = False
+    held = False
 
     def expire(self) -> None:
         """The call's deadline passed (a timer callback, in the hub)."""
@@ -575,7 +576,8 @@ class Waiting(_native.Gate):
             raise SocketClosedError()
         if self.streak >= FAIRNESS_LIMIT:
             self._yield()
-        entry = _Parked(copy)
+        entry = _Parked()
+        entry.copy = copy
         queue = self.readers
         queue.append(entry)
         timer: Any = None
@@ -599,12 +601,20 @@ class Waiting(_native.Gate):
                     self._held -= 1
                     return _as_copy(head.message, copy)
                 if timer is None:
-                    timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
+                    if timeout is None and self.receive_timeout < 0:
+                        timer = _FOREVER  # the common case, without a call
+                    else:
+                        timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
                 attempt = True
                 if self.writers:
                     self.refresh()  # the failed receive may have consumed their edge
                 entry.woken = False
-                self._park(entry)
+                # _park(), inlined: this loop is the hot path of a shared socket.
+                if not self._watching:
+                    self._start_watching()
+                entry.glet = getcurrent()
+                self.hub.switch()
+                entry.glet = None
                 served = entry.message
                 if served is not None:
                     entry.message = None
@@ -615,12 +625,18 @@ class Waiting(_native.Gate):
                 if entry.expired:
                     raise _Again()
         finally:
+            entry.glet = None  # also when the switch raised (a kill, a gevent.Timeout)
             if timer is not None and timer is not _FOREVER:
                 timer.stop()
                 timer.close()
             if entry.message is not None:
                 self._orphan(entry)
-            self._leave(queue, entry)
+            if entry.served:
+                # _leave()'s first case, inlined: _deliver took the entry out.
+                if not self.closed and not self.readers and not self.writers:
+                    self._stop_watching()
+            else:
+                self._leave(queue, entry)
 
     def _orphan(self, entry: _Parked) -> None:
         """A served receiver was interrupted before taking its message: pass it on.
@@ -647,7 +663,8 @@ class Waiting(_native.Gate):
             head.served = True
             self.hub.loop.run_callback(head.resume)
             return
-        held = _Parked(True)
+        held = _Parked()
+        held.copy = True
         held.message = message
         held.held = True
         index = 0
@@ -753,6 +770,8 @@ class Waiting(_native.Gate):
                     run_callback(entry.resume)
             if closer is not None:
                 closer()
+            if _release_pending is not None:
+                _release_pending()  # large frames libzmq dropped with the socket
         _live.discard(self)
 
 
@@ -793,6 +812,7 @@ def _drain(fd: int) -> None:
 
 def _disown_after_fork() -> None:
     """In a forked child, make every inherited socket refuse to be used."""
+    _native.after_fork_in_child()
     for waiting in list(_live):
         waiting.owner = -1
         waiting.readers.clear()

@@ -21,6 +21,7 @@ import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._native import Method as _Method
 from gzmq._native import gate_recv as _gate_recv
 from gzmq._native import gate_send as _gate_send
 from gzmq._native import send_message as _send_message
@@ -398,16 +399,26 @@ class Readable(ReadableOptions):
         raises SocketClosedError, also in waiters when it is closed under them.
         ``copy=False`` returns zmq.Frame objects (zero-copy for large frames).
         """
+        # With the accelerator, this method is replaced by a C Method (end of
+        # this module) doing what these two lines do without a Python frame.
         if timeout is None and copy is True and _gate_recv is not None:
             # The C accelerator decides from the Waiting's fields and receives.
             message = _gate_recv(self._waiting)
             if message.__class__ is list:
                 return message
-            if message is not None:  # -errno
-                if message != _MINUS_EAGAIN:
-                    self._waiting.fail(zmq_error(-message))
-                return self._waiting.wait_recv(None, True, tried=True)
+            return self._recv_after(message)
         return self._recv_slow(timeout, copy)
+
+    def _recv_after(self, code: int | None) -> list[Any]:
+        """recv() once the accelerator's gate did not receive: code None (it
+        declined) or -errno (-EAGAIN: nothing there)."""
+        if code is None:
+            # The gate declined on the conditions of _recv_slow's own fast
+            # path (owner, parked receivers, fairness), so that one would too.
+            return self._waiting.wait_recv(None, True)
+        if code != _MINUS_EAGAIN:
+            self._waiting.fail(zmq_error(-code))
+        return self._waiting.wait_recv(None, True, tried=True)
 
     def _recv_slow(self, timeout: float | None, copy: bool) -> list[Any]:
         """recv() when the accelerator's fast path cannot run (or is not built)."""
@@ -461,17 +472,25 @@ class Writable(WritableOptions):
         (seconds) overrides send_timeout; on expiry zmq.Again is raised and
         nothing was sent.
         """
+        # With the accelerator, this method is replaced by a C Method (end of
+        # this module) doing what these lines do without a Python frame.
         if timeout is None and _gate_send is not None:
             # One bytes frame: the C accelerator decides from the Waiting's fields and sends.
             sent = _gate_send(self._waiting, message)
-            if sent is not None:
-                if sent == 0:
-                    return
-                if sent != _MINUS_EAGAIN:
-                    self._waiting.fail(zmq_error(-sent))
-                self._waiting.wait_send([message], 0, None)
-                return
+            if sent != 0:
+                self._send_after(message, sent)
+            return
         self._send_slow(message, timeout)
+
+    def _send_after(self, message: Message, code: int | None) -> None:
+        """send() once the accelerator's gate did not send: code None (it
+        declined) or -errno (-EAGAIN: the peer's queue is full)."""
+        if code is None:
+            self._send_slow(message, None)
+            return
+        if code != _MINUS_EAGAIN:
+            self._waiting.fail(zmq_error(-code))
+        self._waiting.wait_send([message], 0, None)
 
     def _send_slow(self, message: Message, timeout: float | None) -> None:
         """send() when the accelerator's fast path cannot run (or is not built)."""
@@ -538,3 +557,12 @@ class Writable(WritableOptions):
         waiting.streak += 1
         if waiting.readers:
             waiting.refresh()
+
+
+if _Method is not None:
+    # recv() and send() without keyword arguments run the gate in C, with no
+    # Python frame (about a third of a small message's cost); every other
+    # call, and what the gate does not complete, goes through the Python code
+    # above.
+    Readable.recv = _Method(Readable.recv, Readable._recv_after, "recv")  # type: ignore[method-assign]
+    Writable.send = _Method(Writable.send, Writable._send_after, "send")  # type: ignore[method-assign]

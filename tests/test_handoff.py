@@ -125,14 +125,15 @@ def test_served_receiver_may_take_the_fast_path(
     """A receiver served by the hand-off, with no one waiting, receives on without parking."""
     pull, push = _pull_push(context, "inproc://handoff-fast")
     parks = []
-    original = Waiting._park
+    original = Waiting.wait_recv
 
-    def counting_park(self: Waiting, entry: Any) -> None:
+    def counting_wait(self: Waiting, *args: Any, **kwargs: Any) -> Any:
+        # The slow path: entered only when the fast path may not complete.
         if self is pull._waiting:
-            parks.append(entry)
-        original(self, entry)
+            parks.append(args)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Waiting, "_park", counting_park)
+    monkeypatch.setattr(Waiting, "wait_recv", counting_wait)
     received: list[int] = []
 
     def receive() -> None:

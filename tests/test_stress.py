@@ -138,3 +138,81 @@ def test_randomized_send_recv_close_timeouts(
         if not closed_mid_flight[pair]:
             assert set(got) == sent[pair], f"pair {pair}: lost {len(sent[pair] - set(got))}"
             assert sent[pair], f"pair {pair}: nothing was sent"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_shared_socket_mixed_sizes_exactly_once(
+    seed: int, endpoint: Callable[[], str], context: gzmq.Context
+) -> None:
+    """Many receivers on one PULL, single-frame small and large (copy-free) messages and
+    multipart ones, random per-call timeouts: every message exactly once and intact."""
+    rng = random.Random(seed)
+    pull = gzmq.Pull(context=context, linger=0, receive_high_water_mark=rng.randint(1, 20))
+    pull.bind(endpoint())
+    pushes = [
+        gzmq.Push(context=context, linger=0, send_high_water_mark=rng.randint(1, 20))
+        for _ in range(3)
+    ]
+    for push in pushes:
+        push.connect(pull.last_endpoint)
+    sizes = [0, 10, 1000, 64 * 1024, 200_000]
+    sent: dict[bytes, list[bytes]] = {}
+    received: list[list[bytes]] = []
+
+    def payload(key: bytes, size: int) -> bytes:
+        return (key + b"|" + key * (size // max(1, len(key)) + 1))[:max(size, len(key) + 1)]
+
+    def sender(number: int, push: gzmq.Push) -> None:
+        local = random.Random(seed * 100 + number)
+        for seq in range(1000):
+            key = b"%d.%d" % (number, seq)
+            if local.random() < 0.7:
+                message = [payload(key, local.choice(sizes))]
+                frame_or_frames: object = message[0]  # one bytes frame: the C fast path
+            else:
+                message = [payload(key, local.choice(sizes)) for _ in range(local.randint(2, 4))]
+                frame_or_frames = message
+            sent[key] = message
+            while True:
+                try:
+                    if local.random() < 0.2:
+                        push.send(frame_or_frames, timeout=local.choice([0, 0.001]))
+                    else:
+                        push.send(frame_or_frames)
+                except zmq.Again:
+                    gevent.sleep(0)
+                    continue
+                break
+            if local.random() < 0.05:
+                gevent.sleep(0)
+
+    def receiver(number: int) -> None:
+        local = random.Random(seed * 1000 + number)
+        while True:
+            try:
+                if local.random() < 0.3:
+                    message = pull.recv(timeout=local.choice([0, 0.001, 0.01]))
+                else:
+                    message = pull.recv()
+            except zmq.Again:
+                continue
+            except gzmq.SocketClosedError:
+                return
+            received.append(message)
+
+    receivers = [gevent.spawn(receiver, number) for number in range(20)]
+    senders = [gevent.spawn(sender, number, push) for number, push in enumerate(pushes)]
+    gevent.joinall(senders, timeout=60, raise_error=True)
+    assert all(g.dead for g in senders), "a sender hung"
+    with gevent.Timeout(30, AssertionError("messages were lost: receivers never got them")):
+        while len(received) < len(sent):
+            gevent.sleep(0.01)
+    pull.close()
+    gevent.joinall(receivers, timeout=10, raise_error=True)
+    assert all(g.dead for g in receivers), "a receiver hung"
+    keys = [message[0].partition(b"|")[0] for message in received]
+    assert len(keys) == len(set(keys)), "duplicated messages"
+    assert set(keys) == set(sent), "lost or unknown messages"
+    for message in received:
+        assert message == sent[message[0].partition(b"|")[0]], "a message arrived altered"
