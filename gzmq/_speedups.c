@@ -524,9 +524,10 @@ gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * itself for a small message.  Method wraps the Python method of
  * gzmq.socket.Readable/Writable: a call with no keyword arguments runs the
  * gate (as gate_recv/gate_send) without a Python frame; a message it
- * completes is returned at once, and otherwise ``after(self, code)`` (recv)
- * or ``after(self, data, code)`` (send) carries on in Python, where code is
- * None when the gate declined and -errno when libzmq failed (-EAGAIN too).
+ * completes is returned at once; a receive the gate declined goes straight
+ * to ``self._waiting.wait_recv(None, True)``; otherwise ``after(self, code)``
+ * (recv) or ``after(self, data, code)`` (send) carries on in Python, where
+ * code is None when the gate declined and -errno when libzmq failed.
  * Any other call goes to the Python method unchanged.  It is a method
  * descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR), so ``sock.recv()`` makes no
  * bound method object.
@@ -544,6 +545,7 @@ typedef struct {
 } Method;
 
 static PyObject *waiting_name = NULL;
+static PyObject *wait_recv_name = NULL;
 
 static PyObject *
 method_call_after(Method *method, PyObject *self, PyObject *data, PyObject *code)
@@ -574,11 +576,21 @@ method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject
     PyObject *data = receiving ? NULL : args[1];
     PyObject *code = receiving ? gate_try_recv((Gate *)waiting)
                                : gate_try_send((Gate *)waiting, data);
+    if (code == NULL || (receiving && PyList_CheckExact(code))) {
+        Py_DECREF(waiting);
+        return code; /* the message, or an error */
+    }
+    if (receiving && code == Py_None) {
+        /* Declined (parked receivers, fairness, owner, closed): straight to
+         * the waiting receive, as recv() would go (one Python frame less on
+         * the loop of a greenlet sharing a socket). */
+        Py_DECREF(code);
+        PyObject *result = PyObject_CallMethodObjArgs(
+            waiting, wait_recv_name, Py_None, Py_True, NULL);
+        Py_DECREF(waiting);
+        return result;
+    }
     Py_DECREF(waiting);
-    if (code == NULL)
-        return NULL;
-    if (receiving && PyList_CheckExact(code))
-        return code; /* the message */
     if (!receiving && PyLong_CheckExact(code) && PyLong_AsLong(code) == 0) {
         Py_DECREF(code); /* sent */
         Py_RETURN_NONE;
@@ -770,7 +782,8 @@ PyInit__speedups(void)
     }
     refresh_name = PyUnicode_InternFromString("refresh");
     waiting_name = PyUnicode_InternFromString("_waiting");
-    if (refresh_name == NULL || waiting_name == NULL)
+    wait_recv_name = PyUnicode_InternFromString("wait_recv");
+    if (refresh_name == NULL || waiting_name == NULL || wait_recv_name == NULL)
         return NULL;
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)

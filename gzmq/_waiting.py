@@ -317,23 +317,34 @@ class Waiting(_native.Gate):
             copy = head.copy
             if head.held or head.glet is None:
                 break
-            try:
-                message = self.recv_now(copy)
-            except _Again:
-                break
-            except _ZMQError:
-                # Let the head meet the error (or the closed socket) itself.
-                if not head.woken:
-                    head.woken = True
-                    wake = head
-                break
+            if copy and _recv_message is not None:
+                # recv_now(), inlined: this loop runs once per parked receiver.
+                message = _recv_message(self.handle)
+                if message.__class__ is not list:
+                    if message is not None and not head.woken:  # -errno
+                        # Let the head meet the error (or the closed socket) itself.
+                        head.woken = True
+                        wake = head
+                    break
+            else:
+                try:
+                    message = self.recv_now(copy)
+                except _Again:
+                    break
+                except _ZMQError:
+                    if not head.woken:
+                        head.woken = True
+                        wake = head
+                    break
             readers.popleft()
             head.message = message
             head.served = True
             served.append(head)
             budget -= 1
         for entry in served:
-            entry.resume()
+            glet = entry.glet  # entry.resume(), inlined
+            if glet is not None:
+                glet.switch()
         if wake is not None:
             wake.resume()
         if served and self.writers and not self.closed:

@@ -415,6 +415,7 @@ class Readable(ReadableOptions):
         if code is None:
             # The gate declined on the conditions of _recv_slow's own fast
             # path (owner, parked receivers, fairness), so that one would too.
+            # (The C method goes there itself, without calling this.)
             return self._waiting.wait_recv(None, True)
         if code != _MINUS_EAGAIN:
             self._waiting.fail(zmq_error(-code))
