@@ -68,7 +68,7 @@ static msg_send_fn z_msg_send = NULL;
 /* The fairness budget and what counts as a large message (configure()). */
 static Py_ssize_t fairness_limit = 512;
 static int cost_shift = 8;
-static Py_ssize_t large_message = 65536;
+static Py_ssize_t large_message = 65536; /* sent without a copy from this size */
 
 static int
 pointer_of(PyObject *object, void **out)
@@ -484,7 +484,7 @@ gate_try_send(Gate *gate, PyObject *data)
     Py_ssize_t size = PyBytes_GET_SIZE(data);
     if (send_bytes(handle, data, GZMQ_DONTWAIT) < 0)
         return PyLong_FromLong(-(long)errno);
-    gate->streak += size < large_message ? 1 + (size >> cost_shift) : fairness_limit;
+    gate->streak += 1 + (size >> cost_shift);
     if (refresh_other(gate, gate->readers) < 0)
         return NULL;
     return PyLong_FromLong(0);

@@ -31,7 +31,7 @@ from gzmq._socket_options import (
     WritableOptions,
     routing_id_kind,
 )
-from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, LARGE_MESSAGE, Waiting, zmq_error
+from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, Waiting, zmq_error
 from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
@@ -513,9 +513,7 @@ class Writable(WritableOptions):
                 waiting.fail(error)
             else:
                 size = len(message)
-                waiting.streak += (
-                    1 + (size >> COST_SHIFT) if size < LARGE_MESSAGE else FAIRNESS_LIMIT
-                )
+                waiting.streak += 1 + (size >> COST_SHIFT)
                 if waiting.readers:
                     waiting.refresh()
                 return
