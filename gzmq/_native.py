@@ -97,8 +97,9 @@ else:
 gate_recv: Callable[[Any], Any] | None = (
     _speedups.gate_recv if _speedups is not None else None
 )
-#: ``gate_send(waiting, data)``: the fast path of send() for one bytes frame:
-#: 0 when sent; None when it may not run; -errno on failure (-EAGAIN too).
+#: ``gate_send(waiting, data)``: the fast path of send() for bytes or a list or
+#: tuple of bytes: 0 when sent; None when it may not run; -errno on failure,
+#: nothing sent (-EAGAIN too); (sent, errno) if a frame after the first failed.
 gate_send: Callable[[Any, Any], Any] | None = (
     _speedups.gate_send if _speedups is not None else None
 )

@@ -300,26 +300,29 @@ recv_message(PyObject *module, PyObject *handle_object)
     return receive_whole(handle);
 }
 
-static PyObject *
-send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Whether ``frames`` is a non-empty list or tuple of bytes (what send_frames takes). */
+static int
+all_bytes(PyObject *frames)
 {
-    void *handle;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "send_message(handle, frames) takes 2 arguments");
-        return NULL;
-    }
-    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
-        return NULL;
-    PyObject *frames = args[1];
     if (!PyList_CheckExact(frames) && !PyTuple_CheckExact(frames))
-        Py_RETURN_NOTIMPLEMENTED;
+        return 0;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(frames);
     PyObject **items = PySequence_Fast_ITEMS(frames);
     if (count == 0)
-        Py_RETURN_NOTIMPLEMENTED;
+        return 0;
     for (Py_ssize_t i = 0; i < count; i++)
         if (!PyBytes_CheckExact(items[i]))
-            Py_RETURN_NOTIMPLEMENTED;
+            return 0;
+    return 1;
+}
+
+/* Send a list or tuple of bytes (all_bytes) as one message: 0, None on
+ * EAGAIN, -errno (nothing sent), or (sent, errno) if a later frame failed. */
+static PyObject *
+send_frames(void *handle, PyObject *frames)
+{
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(frames);
+    PyObject **items = PySequence_Fast_ITEMS(frames);
     /* Only the first frame may meet the high water mark: libzmq checks it at
      * message boundaries, so the rest of an accepted message goes through. */
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -335,6 +338,21 @@ send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     return PyLong_FromLong(0);
+}
+
+static PyObject *
+send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    void *handle;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "send_message(handle, frames) takes 2 arguments");
+        return NULL;
+    }
+    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
+        return NULL;
+    if (!all_bytes(args[1]))
+        Py_RETURN_NOTIMPLEMENTED;
+    return send_frames(handle, args[1]);
 }
 
 /* -- Gate: the state the fast paths read, as C fields ----------------------
@@ -472,19 +490,35 @@ gate_try_recv(Gate *gate)
     return message;
 }
 
-/* The fast path of send() of ``data`` on ``gate``: 0 when sent; None when it
- * may not run (not one bytes frame, owner, parked senders, fairness);
- * -errno on failure (-EAGAIN too). */
+/* The fast path of send() of ``data`` (bytes, or a list or tuple of bytes)
+ * on ``gate``: 0 when sent; None when it may not run (other frames, owner,
+ * parked senders, fairness); -errno on failure, nothing sent (-EAGAIN too);
+ * (sent, errno) if a frame after the first failed. */
 static PyObject *
 gate_try_send(Gate *gate, PyObject *data)
 {
     void *handle;
-    if (!PyBytes_CheckExact(data) || !may_pass(gate, gate->writers, &handle))
-        Py_RETURN_NONE;
-    Py_ssize_t size = PyBytes_GET_SIZE(data);
-    if (send_bytes(handle, data, GZMQ_DONTWAIT) < 0)
-        return PyLong_FromLong(-(long)errno);
-    gate->streak += 1 + (size >> cost_shift);
+    if (PyBytes_CheckExact(data)) {
+        if (!may_pass(gate, gate->writers, &handle))
+            Py_RETURN_NONE;
+        Py_ssize_t size = PyBytes_GET_SIZE(data);
+        if (send_bytes(handle, data, GZMQ_DONTWAIT) < 0)
+            return PyLong_FromLong(-(long)errno);
+        gate->streak += 1 + (size >> cost_shift);
+    }
+    else {
+        if (!all_bytes(data) || !may_pass(gate, gate->writers, &handle))
+            Py_RETURN_NONE;
+        PyObject *sent = send_frames(handle, data);
+        if (sent == Py_None) { /* EAGAIN on the first frame: nothing sent */
+            Py_DECREF(sent);
+            return PyLong_FromLong(-(long)EAGAIN);
+        }
+        if (sent == NULL || !PyLong_CheckExact(sent) || PyLong_AsLong(sent) != 0)
+            return sent; /* -errno, or (sent, errno) after a partial send */
+        Py_DECREF(sent);
+        gate->streak += 1;
+    }
     if (refresh_other(gate, gate->readers) < 0)
         return NULL;
     return PyLong_FromLong(0);
@@ -752,8 +786,9 @@ static PyMethodDef speedups_methods[] = {
      "gate_recv(gate)\n--\n\nThe fast path of recv(): a list of bytes; None when it may "
      "not run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too)."},
     {"gate_send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL,
-     "gate_send(gate, data)\n--\n\nThe fast path of send() for one bytes frame: 0 when "
-     "sent; None when it may not run; -errno on failure (-EAGAIN too)."},
+     "gate_send(gate, data)\n--\n\nThe fast path of send() for bytes or a list or tuple of "
+     "bytes: 0 when sent; None when it may not run; -errno on failure, nothing sent (-EAGAIN "
+     "too); (sent, errno) if a frame after the first failed."},
     {"release_pending", (PyCFunction)release_pending_now, METH_NOARGS,
      "release_pending()\n--\n\nDrop the references to large frames libzmq has finished "
      "sending (done by every send and receive anyway)."},

@@ -476,22 +476,28 @@ class Writable(WritableOptions):
         # With the accelerator, this method is replaced by a C Method (end of
         # this module) doing what these lines do without a Python frame.
         if timeout is None and _gate_send is not None:
-            # One bytes frame: the C accelerator decides from the Waiting's fields and sends.
+            # Bytes or a list of bytes: the C accelerator decides from the
+            # Waiting's fields and sends.
             sent = _gate_send(self._waiting, message)
             if sent != 0:
                 self._send_after(message, sent)
             return
         self._send_slow(message, timeout)
 
-    def _send_after(self, message: Message, code: int | None) -> None:
+    def _send_after(self, message: Message, code: int | tuple[int, int] | None) -> None:
         """send() once the accelerator's gate did not send: code None (it
-        declined) or -errno (-EAGAIN: the peer's queue is full)."""
+        declined), -errno (nothing sent; -EAGAIN: the peer's queue is full),
+        or (sent, errno) when a frame after the first of a list failed."""
         if code is None:
             self._send_slow(message, None)
             return
+        if isinstance(code, tuple):
+            self._finish_message(message, *code)
+            return
         if code != _MINUS_EAGAIN:
             self._waiting.fail(zmq_error(-code))
-        self._waiting.wait_send([message], 0, None)
+        frames = [message] if message.__class__ is bytes else frames_of(message)
+        self._waiting.wait_send(frames, 0, None)
 
     def _send_slow(self, message: Message, timeout: float | None) -> None:
         """send() when the accelerator's fast path cannot run (or is not built)."""
