@@ -715,7 +715,6 @@ method_repr(Method *self)
 static PyMemberDef method_members[] = {
     {"__wrapped__", T_OBJECT, offsetof(Method, function), READONLY,
      "the Python method this one accelerates"},
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Method, vectorcall), READONLY},
     {NULL},
 };
 
