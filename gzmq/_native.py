@@ -1,7 +1,7 @@
 """Binds the optional C accelerator to the libzmq that pyzmq loaded.
 
-``getsockopt_int``, ``recv_message``, ``send_message``, ``gate_recv`` and
-``gate_send`` are None when the accelerator is not built or libzmq's functions
+``getsockopt_int``, ``recv_message``, ``gate_recv``, ``gate_send``,
+``Method`` and ``release_pending`` are None when the accelerator is not built or libzmq's functions
 cannot be found (``Gate`` is then a plain class); callers then use pyzmq.
 Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Gate", "Method", "after_fork_in_child", "gate_recv", "gate_send", "getsockopt_int",
-    "recv_message", "release_pending", "send_message",
+    "recv_message", "release_pending",
 ]
 
 _FUNCTIONS = (
@@ -67,11 +67,6 @@ getsockopt_int: Callable[[int, int], int] | None = (
 #: ``recv_message(handle)``: list of bytes, None on EAGAIN, or -errno.
 recv_message: Callable[[int], Any] | None = (
     _speedups.recv_message if _speedups is not None else None
-)
-#: ``send_message(handle, frames)``: 0, None on EAGAIN, -errno, (sent, errno)
-#: after a partial send, or NotImplemented unless a list/tuple of bytes.
-send_message: Callable[[int, Any], Any] | None = (
-    getattr(_speedups, "send_message", None) if _speedups is not None else None
 )
 
 

@@ -8,10 +8,6 @@
  *
  *   getsockopt_int(handle, option) -> value, or -errno
  *   recv_message(handle)           -> list of bytes, None on EAGAIN, or -errno
- *   send_message(handle, frames)   -> 0, None on EAGAIN, -errno (nothing sent),
- *                                     (sent, errno) if a later frame failed,
- *                                     NotImplemented unless a non-empty list
- *                                     or tuple of bytes
  *   gate_recv(gate), gate_send(gate, data): the fast paths of recv() and
  *                                     send(), deciding from the Gate's C
  *                                     fields whether they may run (below)
@@ -340,20 +336,6 @@ send_frames(void *handle, PyObject *frames)
     return PyLong_FromLong(0);
 }
 
-static PyObject *
-send_message(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    void *handle;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "send_message(handle, frames) takes 2 arguments");
-        return NULL;
-    }
-    if (check_bound() < 0 || pointer_of(args[0], &handle) < 0)
-        return NULL;
-    if (!all_bytes(args[1]))
-        Py_RETURN_NOTIMPLEMENTED;
-    return send_frames(handle, args[1]);
-}
 
 /* -- Gate: the state the fast paths read, as C fields ----------------------
  *
@@ -776,11 +758,6 @@ static PyMethodDef speedups_methods[] = {
     {"recv_message", (PyCFunction)recv_message, METH_O,
      "recv_message(handle)\n--\n\nOne whole message as a list of bytes (DONTWAIT); "
      "None on EAGAIN, -errno on failure."},
-    {"send_message", (PyCFunction)(void (*)(void))send_message, METH_FASTCALL,
-     "send_message(handle, frames)\n--\n\nSend a list or tuple of bytes as one message "
-     "(DONTWAIT): 0 when sent, None on EAGAIN, -errno on failure (nothing sent), "
-     "(sent, errno) if a frame after the first failed, NotImplemented for other "
-     "frames."},
     {"gate_recv", (PyCFunction)gate_recv, METH_O,
      "gate_recv(gate)\n--\n\nThe fast path of recv(): a list of bytes; None when it may "
      "not run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too)."},

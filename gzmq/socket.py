@@ -24,7 +24,6 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq._native import Method as _Method
 from gzmq._native import gate_recv as _gate_recv
 from gzmq._native import gate_send as _gate_send
-from gzmq._native import send_message as _send_message
 from gzmq._socket_options import (
     ReadableOptions,
     SocketOptions,
@@ -524,26 +523,6 @@ class Writable(WritableOptions):
                     waiting.refresh()
                 return
             frames = [message]
-        elif (
-            _send_message is not None
-            and timeout is None
-            and not waiting.writers
-            and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner  # also false once closed
-        ):
-            # A list or tuple of bytes (a reply echoing what recv() gave).
-            sent = _send_message(waiting.handle, message)
-            if sent.__class__ is int:
-                if sent == 0:
-                    waiting.streak += 1
-                    if waiting.readers:
-                        waiting.refresh()
-                    return
-                waiting.fail(zmq_error(-sent))
-            if sent.__class__ is tuple:
-                self._finish_message(message, sent[0], sent[1])
-                return
-            frames = frames_of(message)  # None (EAGAIN) or NotImplemented
         else:
             frames = frames_of(message)
         waiting.wait_send(frames, 0, timeout)
