@@ -312,8 +312,9 @@ all_bytes(PyObject *frames)
     return 1;
 }
 
-/* Send a list or tuple of bytes (all_bytes) as one message: 0, None on
- * EAGAIN, -errno (nothing sent), or (sent, errno) if a later frame failed. */
+/* Send a list or tuple of bytes (all_bytes) as one message: 0, -errno if the
+ * first frame failed (nothing sent; -EAGAIN too), or (sent, errno) if a later
+ * frame failed. */
 static PyObject *
 send_frames(void *handle, PyObject *frames)
 {
@@ -325,17 +326,13 @@ send_frames(void *handle, PyObject *frames)
         int flags = GZMQ_DONTWAIT | (i + 1 < count ? GZMQ_SNDMORE : 0);
         if (send_bytes(handle, items[i], flags) < 0) {
             int error = errno;
-            if (i == 0) {
-                if (error == EAGAIN)
-                    Py_RETURN_NONE;
+            if (i == 0)
                 return PyLong_FromLong(-(long)error);
-            }
             return Py_BuildValue("(ni)", i, error);
         }
     }
     return PyLong_FromLong(0);
 }
-
 
 /* -- Gate: the state the fast paths read, as C fields ----------------------
  *
@@ -492,10 +489,6 @@ gate_try_send(Gate *gate, PyObject *data)
         if (!all_bytes(data) || !may_pass(gate, gate->writers, &handle))
             Py_RETURN_NONE;
         PyObject *sent = send_frames(handle, data);
-        if (sent == Py_None) { /* EAGAIN on the first frame: nothing sent */
-            Py_DECREF(sent);
-            return PyLong_FromLong(-(long)EAGAIN);
-        }
         if (sent == NULL || !PyLong_CheckExact(sent) || PyLong_AsLong(sent) != 0)
             return sent; /* -errno, or (sent, errno) after a partial send */
         Py_DECREF(sent);
@@ -566,11 +559,11 @@ static PyObject *wait_recv_name = NULL;
 static PyObject *
 method_call_after(Method *method, PyObject *self, PyObject *data, PyObject *code)
 {
-    PyObject *args[3] = {self, data, code};
     if (method->kind == METHOD_RECV) {
-        args[1] = code;
+        PyObject *args[2] = {self, code};
         return PyObject_Vectorcall(method->after, args, 2, NULL);
     }
+    PyObject *args[3] = {self, data, code};
     return PyObject_Vectorcall(method->after, args, 3, NULL);
 }
 
