@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -139,8 +140,6 @@ _needs_accelerator = pytest.mark.skipif(
 @_needs_accelerator
 def test_socket_methods_are_accelerated_and_introspectable() -> None:
     """recv()/send() are C methods that keep the Python method's name, doc and signature."""
-    import inspect
-
     from gzmq.socket import Readable, Writable
 
     assert isinstance(Readable.__dict__["recv"], gzmq._native._speedups.Method)
@@ -186,20 +185,33 @@ def test_socket_methods_take_every_argument_form(context: gzmq.Context) -> None:
         a.send(b"after close")
 
 
+def _refcounts(objects: list[bytes]) -> list[int]:
+    """Each object's reference count, counted the same way every time."""
+    return [sys.getrefcount(item) for item in objects]
+
+
+def _wait_until_released(objects: list[bytes], baseline: list[int], failure: str) -> None:
+    """Wait (10 s at most) until each object is back to its baseline reference count."""
+    deadline = gevent.get_hub().loop.now() + 10
+    while _refcounts(objects) != baseline:
+        assert gevent.get_hub().loop.now() < deadline, failure
+        gevent.sleep(0.01)
+        if gzmq._native.release_pending is not None:
+            gzmq._native.release_pending()
+
+
 @pytest.mark.parametrize("size", [64 * 1024, 1_000_000])
 def test_large_frames_arrive_whole_and_are_released(
     size: int, endpoint: Callable[[], str], transport: str, context: gzmq.Context
 ) -> None:
     """Large frames (sent without a copy) arrive intact, and the sender's bytes are released."""
-    import sys
-
     pull = gzmq.Pull(context=context, linger=0)
     address = endpoint()
     pull.bind(address)
     push = gzmq.Push(context=context, linger=0)
     push.connect(pull.last_endpoint if transport == "tcp" else address)
     payloads = [bytes([index]) * size for index in range(20)]
-    baseline = [sys.getrefcount(payload) for payload in payloads]
+    baseline = _refcounts(payloads)
     for index, payload in enumerate(payloads):
         if index % 3 == 0:
             push.send([b"head", payload, b"tail"])  # a large frame inside a multipart message
@@ -211,33 +223,22 @@ def test_large_frames_arrive_whole_and_are_released(
     del payload, expected  # the test's own references
     # libzmq lets go of a frame once it is delivered (inproc) or written (tcp, ipc);
     # the accelerator drops its reference on its next call.
-    deadline = gevent.get_hub().loop.now() + 10
-    while [sys.getrefcount(p) for p in payloads] != baseline:
-        assert gevent.get_hub().loop.now() < deadline, "large frames were never released"
-        gevent.sleep(0.01)
-        if gzmq._native.release_pending is not None:
-            gzmq._native.release_pending()
+    _wait_until_released(payloads, baseline, "large frames were never released")
 
 
 def test_large_frames_dropped_by_close_are_released(context: gzmq.Context) -> None:
     """Large frames still queued when a socket is closed with linger 0 are released."""
-    import sys
-
     push = gzmq.Push(context=context, linger=0)
     push.connect("tcp://127.0.0.1:9")  # the pipe exists at once; nothing ever accepts
     payload = b"q" * 100_000
-    baseline = sys.getrefcount(payload)
+    payloads = [payload]
+    baseline = _refcounts(payloads)
     for _ in range(20):
         push.send(payload)  # queued (HWM 1000): the fast path, without a copy
     if gzmq._native.Method is not None:
-        assert sys.getrefcount(payload) > baseline, "large frames were not queued by reference"
+        assert _refcounts(payloads) > baseline, "large frames were not queued by reference"
     push.close()
-    deadline = gevent.get_hub().loop.now() + 10
-    while sys.getrefcount(payload) != baseline:
-        assert gevent.get_hub().loop.now() < deadline, "queued large frames were never released"
-        gevent.sleep(0.01)
-        if gzmq._native.release_pending is not None:
-            gzmq._native.release_pending()
+    _wait_until_released(payloads, baseline, "queued large frames were never released")
 
 
 @pytest.mark.timeout(180)
