@@ -38,6 +38,17 @@ def _pull_push(
     return pull, push
 
 
+def _pair_at_hwm_one(context: gzmq.Context, address: str) -> tuple[gzmq.Pair, gzmq.Pair]:
+    """A bound PAIR ``near`` and a connected ``far``; near -> far holds one message each side."""
+    near = gzmq.Pair(context=context, linger=0)
+    far = gzmq.Pair(context=context, linger=0)
+    near.send_high_water_mark = 1
+    far.receive_high_water_mark = 1
+    near.bind(address)
+    far.connect(address)
+    return near, far
+
+
 def _number(frame: object) -> int:
     data = frame.bytes if isinstance(frame, zmq.Frame) else frame
     assert isinstance(data, bytes)
@@ -339,13 +350,7 @@ def test_failed_call_does_not_swallow_the_other_directions_wake_up(
     first: str, context: gzmq.Context
 ) -> None:
     """A receive (send) that fails and parks passes on the edge a parked sender (receiver) needs."""
-    near = gzmq.Pair(context=context, linger=0)
-    far = gzmq.Pair(context=context, linger=0)
-    near.send_high_water_mark = 1
-    far.receive_high_water_mark = 1
-    address = f"inproc://handoff-edge-{first}"
-    near.bind(address)
-    far.connect(address)
+    near, far = _pair_at_hwm_one(context, f"inproc://handoff-edge-{first}")
     if first == "recv":
         # A sender parks on near (its queue is full) ...
         progress = [0]
@@ -421,12 +426,7 @@ def test_list_and_tuple_messages_arrive_whole(
 
 def test_list_send_waits_for_room_then_goes_whole(context: gzmq.Context) -> None:
     """A list send on a full socket parks, then sends the whole message once there is room."""
-    near = gzmq.Pair(context=context, linger=0)
-    far = gzmq.Pair(context=context, linger=0)
-    near.send_high_water_mark = 1
-    far.receive_high_water_mark = 1
-    near.bind("inproc://handoff-list-full")
-    far.connect("inproc://handoff-list-full")
+    near, far = _pair_at_hwm_one(context, "inproc://handoff-list-full")
     filled = 0
     while True:
         try:
@@ -448,12 +448,7 @@ def test_gate_send_accelerator_contract(context: gzmq.Context) -> None:
     gate_send = gzmq._native.gate_send
     if gate_send is None:
         pytest.skip("the C accelerator is not in use (GZMQ_PURE_PYTHON or not built)")
-    near = gzmq.Pair(context=context, linger=0)
-    far = gzmq.Pair(context=context, linger=0)
-    near.send_high_water_mark = 1
-    far.receive_high_water_mark = 1
-    near.bind("inproc://handoff-gate-send")
-    far.connect("inproc://handoff-gate-send")
+    near, far = _pair_at_hwm_one(context, "inproc://handoff-gate-send")
     waiting = near._waiting
     assert gate_send(waiting, [b"a", "b"]) is None  # not all bytes: the Python path's
     assert gate_send(waiting, []) is None
