@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import gzmq
-from gzmq.options import options_markdown
+from gzmq._options_doc import markdown as options_markdown
 
 DOCS = Path(__file__).resolve().parent
 TARGET = DOCS / "options.md"

@@ -4,8 +4,10 @@ Typed socket classes whose blocking-looking ``send()`` / ``recv()`` block
 only the calling greenlet.  ``gzmq.context`` is the default context.
 """
 
+from typing import TYPE_CHECKING
+
 from gzmq import auth
-from gzmq.context import (
+from gzmq._context import (
     EXIT_GRACE,
     Context,
     KeyPair,
@@ -116,9 +118,9 @@ __all__ = [
     "version",
 ]
 
-# ``gzmq.context`` is the default Context, not the submodule of that name:
-# the submodule stays importable as ``gzmq.context`` through sys.modules.
-del context  # type: ignore[name-defined]  # noqa: F821 - bound by the submodule import
+if TYPE_CHECKING:
+    #: The default context (a module attribute made on first use, see __getattr__).
+    context: Context
 
 
 def __getattr__(name: str) -> Context:

@@ -1,4 +1,7 @@
-"""Generates docs/options.md from the option registry (:func:`gzmq.options.options_markdown`)."""
+"""Generates docs/options.md from the option registry (docs/generate_options.py).
+
+Only documentation tools import this module; the runtime never does.
+"""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ from gzmq._certificates import (
     load_certificates,
     z85_key,
 )
-from gzmq.context import Context, default_context
+from gzmq._context import Context, default_context
 from gzmq.errors import SocketClosedError
 from gzmq.sockets import Router
 

@@ -49,9 +49,9 @@ from zmq import SocketOption as Z
 from zmq.backend import Socket as _BackendSocket
 from zope.interface import implementer
 
+from gzmq._context import Context
 from gzmq._socket_options import ReadableOptions, WritableOptions
 from gzmq._waiting import FAIRNESS_LIMIT
-from gzmq.context import Context
 from gzmq.errors import NotSupportedError, SocketClosedError
 from gzmq.interfaces import IReadable, ISocket, IWritable
 from gzmq.options import WRITE, Bool, Option

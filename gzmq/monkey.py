@@ -63,7 +63,7 @@ def _late_contexts() -> list[Any]:
     import zmq
 
     import gzmq.green
-    from gzmq.context import Context as NativeContext
+    from gzmq._context import Context as NativeContext
 
     candidates: list[Any] = []
     instance = getattr(get_original("Context"), "_instance", None)

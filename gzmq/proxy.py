@@ -33,8 +33,8 @@ from zmq.backend import Socket as _BackendSocket
 from zmq.backend import proxy_steerable as _proxy_steerable
 from zope.interface import implementer
 
+from gzmq._context import EXIT_GRACE
 from gzmq._waiting import LENT, Waiting
-from gzmq.context import EXIT_GRACE
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 from gzmq.interfaces import IProxy
 from gzmq.socket import Socket, Writable

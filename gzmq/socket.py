@@ -21,6 +21,7 @@ import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._context import Context, default_context
 from gzmq._native import Method as _Method
 from gzmq._native import gate_recv as _gate_recv
 from gzmq._native import gate_send as _gate_send
@@ -31,7 +32,6 @@ from gzmq._socket_options import (
     routing_id_kind,
 )
 from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, Waiting, zmq_error
-from gzmq.context import Context, default_context
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
 

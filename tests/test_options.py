@@ -18,6 +18,7 @@ import zmq
 import zmq.utils.z85
 
 import gzmq
+from gzmq._options_doc import markdown as options_markdown
 from gzmq.options import (
     Binary,
     Bool,
@@ -30,7 +31,6 @@ from gzmq.options import (
     Option,
     Text,
     UInt64,
-    options_markdown,
 )
 
 # -- the expected table, one line per option as zeromq.js's defineOpt lines ----------------
