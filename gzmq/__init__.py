@@ -6,7 +6,7 @@ only the calling greenlet.  ``gzmq.context`` is the default context.
 
 from typing import TYPE_CHECKING
 
-from gzmq import auth
+from gzmq import _native, auth
 from gzmq._context import (
     EXIT_GRACE,
     Context,
@@ -53,6 +53,11 @@ from gzmq.sockets import (
 )
 
 __version__ = "0.1.0"
+
+#: Whether gzmq's C accelerator is in use (send+recv several times faster).
+accelerated: bool = _native.accelerated
+#: Why the C accelerator is not in use (None when it is).
+accelerator_reason: str | None = _native.reason
 
 __all__ = [
     "EXIT_GRACE",
@@ -109,6 +114,8 @@ __all__ = [
     "XSubscriber",
     "ZMQError",
     "__version__",
+    "accelerated",
+    "accelerator_reason",
     "auth",
     "capability",
     "context",

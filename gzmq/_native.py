@@ -3,7 +3,8 @@
 ``getsockopt_int``, ``recv_message``, ``gate_recv``, ``gate_send``,
 ``Method`` and ``release_pending`` are None when the accelerator is not built or libzmq's functions
 cannot be found (``Gate`` is then a plain class); callers then use pyzmq.
-Set ``GZMQ_PURE_PYTHON=1`` to force the pure-Python path.
+Set ``GZMQ_PURE_PYTHON=1`` (or true, yes, on) to force the pure-Python path;
+``accelerated`` and ``reason`` tell which is in use and why.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
-    "Gate", "Method", "after_fork_in_child", "gate_recv", "gate_send", "getsockopt_int",
-    "recv_message", "release_pending",
+    "Gate",
+    "Method",
+    "accelerated",
+    "after_fork_in_child",
+    "gate_recv",
+    "gate_send",
+    "getsockopt_int",
+    "pure_python_requested",
+    "reason",
+    "recv_message",
+    "release_pending",
 ]
 
 _FUNCTIONS = (
@@ -34,14 +44,23 @@ _FUNCTIONS = (
 )
 
 
-def _bind() -> Any:
-    """The bound accelerator module, or None."""
-    if os.environ.get("GZMQ_PURE_PYTHON"):
-        return None
+#: Values of GZMQ_PURE_PYTHON that turn the accelerator off (any case).
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def pure_python_requested() -> bool:
+    """Whether GZMQ_PURE_PYTHON asks for the pure-Python core (1, true, yes or on)."""
+    return os.environ.get("GZMQ_PURE_PYTHON", "").strip().lower() in _TRUE
+
+
+def _bind() -> tuple[Any, str | None]:
+    """The bound accelerator module and None, or None and why it is not in use."""
+    if pure_python_requested():
+        return None, "GZMQ_PURE_PYTHON is set"
     try:
         speedups: Any = importlib.import_module("gzmq._speedups")
-    except ImportError:
-        return None
+    except ImportError as error:
+        return None, f"the C extension gzmq._speedups is not built ({error})"
     import zmq.backend.cython._zmq as backend
 
     try:
@@ -50,15 +69,18 @@ def _bind() -> Any:
         addresses = [
             ctypes.cast(getattr(library, name), ctypes.c_void_p).value for name in _FUNCTIONS
         ]
-    except (OSError, AttributeError):
-        return None
+    except (OSError, AttributeError) as error:
+        return None, f"libzmq's functions were not found through pyzmq ({error})"
     if not all(addresses):
-        return None
+        return None, "libzmq's functions were not found through pyzmq"
     speedups.bind(*addresses)
-    return speedups
+    return speedups, None
 
 
-_speedups = _bind()
+_speedups, reason = _bind()
+
+#: Whether the C accelerator is in use; ``reason`` says why not when it is not.
+accelerated: bool = _speedups is not None
 
 #: ``getsockopt_int(handle, option)``: value, or -errno.
 getsockopt_int: Callable[[int, int], int] | None = (

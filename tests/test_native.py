@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import subprocess
@@ -22,7 +21,7 @@ TESTS = Path(__file__).parent
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("gzmq._speedups") is None or bool(os.environ.get("GZMQ_PURE_PYTHON")),
+    not gzmq._native.accelerated,
     reason="the C accelerator was not built (no compiler at install time) or is switched off",
 )
 def test_accelerator_is_bound_when_built() -> None:
