@@ -163,6 +163,7 @@ class Waiting(_native.Gate):
         "_watcher",
         "_watching",
         "closed",
+        "describe",
         "holder",
         "hub",
         "pid",
@@ -197,6 +198,8 @@ class Waiting(_native.Gate):
         self.handle: int = socket.underlying
         #: What the socket is lent to while ``owner`` is LENT (see gzmq.proxy).
         self.holder: Any = None
+        #: Names the socket in SocketClosedError ("gzmq.Pull (tcp://...)"), if set.
+        self.describe: Callable[[], str] | None = None
         _live.add(self)
 
     # -- readiness ------------------------------------------------------------
@@ -205,7 +208,7 @@ class Waiting(_native.Gate):
         """Read ZMQ_EVENTS (this also re-arms the ZMQ_FD edge)."""
         socket = self.socket
         if socket._closed:
-            raise SocketClosedError()
+            raise self.closed_error()
         held = _POLLIN if self._held else 0
         if _getsockopt_int is not None:
             value = _getsockopt_int(self.handle, _EVENTS)
@@ -389,7 +392,7 @@ class Waiting(_native.Gate):
     def wrong_owner(self) -> None:
         """Raise the error for a call from a thread or process that is not the owner."""
         if self.closed:
-            raise SocketClosedError()
+            raise self.closed_error()
         if self.holder is not None and self.pid == os.getpid():
             raise InvalidThreadUseError(
                 f"this socket is in use by {self.holder!r}, which runs it in another "
@@ -405,10 +408,20 @@ class Waiting(_native.Gate):
             "hub of the thread that created them (create one socket per thread)"
         )
 
+    def closed_error(self) -> SocketClosedError:
+        """The SocketClosedError for this socket, naming it when the owner said how."""
+        describe = self.describe
+        if describe is None:
+            return SocketClosedError()
+        try:
+            return SocketClosedError(f"Socket is closed: {describe()}")
+        except Exception:  # noqa: BLE001 - a failing description must not hide the error
+            return SocketClosedError()
+
     def fail(self, error: zmq.ZMQError) -> None:
         """Re-raise a libzmq error, as SocketClosedError if the socket was closed."""
         if self.closed or error.errno == _ENOTSOCK:
-            raise SocketClosedError() from None
+            raise self.closed_error() from None
         raise error
 
     # -- waiting --------------------------------------------------------------
@@ -499,7 +512,7 @@ class Waiting(_native.Gate):
         if _get_ident() != self.owner:
             self.wrong_owner()
         if self.closed:
-            raise SocketClosedError()
+            raise self.closed_error()
         if self.streak >= FAIRNESS_LIMIT:
             self._yield()
         entry = _Parked()
@@ -538,7 +551,7 @@ class Waiting(_native.Gate):
                 self._park(entry)
                 recheck = True
                 if self.closed:
-                    raise SocketClosedError()
+                    raise self.closed_error()
                 if entry.expired:
                     raise _Again()
         finally:
@@ -584,7 +597,7 @@ class Waiting(_native.Gate):
         if _get_ident() != self.owner:
             self.wrong_owner()
         if self.closed:
-            raise SocketClosedError()
+            raise self.closed_error()
         if self.streak >= FAIRNESS_LIMIT:
             self._yield()
         entry = _Parked()
@@ -632,7 +645,7 @@ class Waiting(_native.Gate):
                     self.streak = 0
                     return served
                 if self.closed:
-                    raise SocketClosedError()
+                    raise self.closed_error()
                 if entry.expired:
                     raise _Again()
         finally:
@@ -720,7 +733,7 @@ class Waiting(_native.Gate):
             check_seconds(timeout)
         self.check_owner()
         if self.closed:
-            raise SocketClosedError()
+            raise self.closed_error()
         try:
             if self.events() & flag:
                 return True
@@ -736,7 +749,7 @@ class Waiting(_native.Gate):
                 entry.woken = False
                 self._park(entry)
                 if self.closed:
-                    raise SocketClosedError()
+                    raise self.closed_error()
                 try:
                     if self.events() & flag:
                         return True
