@@ -1,8 +1,9 @@
 """Binds the optional C accelerator to the libzmq that pyzmq loaded.
 
-``getsockopt_int``, ``recv_message``, ``gate_recv``, ``gate_send``,
-``Method`` and ``release_pending`` are None when the accelerator is not built or libzmq's functions
-cannot be found (``Gate`` is then a plain class); callers then use pyzmq.
+``Gate`` is the C fast path (gzmq._fastpath.Gate's twin) when the
+accelerator is built and libzmq's functions are found, else the pure-Python
+one; ``getsockopt_int``, ``recv_message``, ``Method`` and
+``release_pending`` are then None and callers use pyzmq.
 Set ``GZMQ_PURE_PYTHON=1`` (or true, yes, on) to force the pure-Python path;
 ``accelerated`` and ``reason`` tell which is in use and why.
 """
@@ -12,21 +13,23 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from gzmq import _fastpath
 
 __all__ = [
     "Gate",
     "Method",
     "accelerated",
     "after_fork_in_child",
-    "gate_recv",
-    "gate_send",
     "getsockopt_int",
     "pure_python_requested",
     "reason",
     "recv_message",
+    "release_after_close",
     "release_pending",
 ]
 
@@ -92,39 +95,16 @@ recv_message: Callable[[int], Any] | None = (
 )
 
 
-class _PythonGate:
-    """The fields of the cooperative core's fast paths, without the accelerator."""
-
-    __slots__ = ("handle", "owner", "readers", "streak", "writers")
-
-    handle: int  # the libzmq socket's address
-    owner: int  # the owning thread's ident, or a negative sentinel (closed, lent)
-    readers: deque[Any]  # parked receivers
-    writers: deque[Any]  # parked senders
-    streak: int  # consecutive immediate completions
-
-
-#: The base class of gzmq._waiting.Waiting: C fields with the accelerator.
+#: The base class of gzmq._waiting.Waiting: the fast-path decision, in C with
+#: the accelerator, else gzmq._fastpath's reference implementation.
 if TYPE_CHECKING:
-    Gate = _PythonGate
+    Gate = _fastpath.Gate
 else:
-    Gate = _speedups.Gate if _speedups is not None else _PythonGate
-#: ``gate_recv(waiting)``: the fast path of recv(): a list of bytes; None
-#: when it may not run; -errno on failure (-EAGAIN too).
-gate_recv: Callable[[Any], Any] | None = (
-    _speedups.gate_recv if _speedups is not None else None
-)
-#: ``gate_send(waiting, data)``: the fast path of send() for bytes or a list or
-#: tuple of bytes: 0 when sent; None when it may not run; -errno on failure,
-#: nothing sent (-EAGAIN too); (sent, errno) if a frame after the first failed.
-gate_send: Callable[[Any, Any], Any] | None = (
-    _speedups.gate_send if _speedups is not None else None
-)
+    Gate = _speedups.Gate if _speedups is not None else _fastpath.Gate
 
-#: ``Method(function, after, kind)``: a socket class's recv() or send() whose
-#: calls without keywords run the gate in C (see gzmq.socket); None without
-#: the accelerator.
-Method: Callable[[Callable[..., Any], Callable[..., Any], str], Any] | None = (
+#: ``Method(function, kind)``: a socket class's recv() or send() that calls its
+#: Gate without a Python frame (see gzmq.socket); None without the accelerator.
+Method: Callable[[Callable[..., Any], str], Any] | None = (
     _speedups.Method if _speedups is not None else None
 )
 
@@ -135,14 +115,57 @@ release_pending: Callable[[], None] | None = (
     _speedups.release_pending if _speedups is not None else None
 )
 
+#: Per hub, the io watcher that releases large frames after a close.
+_release_watchers: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def release_after_close(hub: Any) -> None:
+    """After a socket's close: release its large frames as soon as libzmq drops them.
+
+    libzmq closes sockets in the background; the frames it still holds are
+    released when it is done, from its own threads.  If any are in flight,
+    an io watcher on the accelerator's eventfd (in ``hub``, not keeping it
+    alive) drops each reference once libzmq has, with no further call.
+    """
+    if _speedups is None:
+        return
+    fd = _speedups.want_release()
+    if fd < 0:
+        return
+    watcher = _release_watchers.get(hub)
+    if watcher is None or watcher.fd != fd:
+        watcher = hub.loop.io(fd, 1)  # EV_READ
+        watcher.ref = False  # never keeps the hub's loop (or the program) alive
+        _release_watchers[hub] = watcher
+    if not watcher.active:
+        watcher.start(_released, watcher)
+
+
+def _released(watcher: Any) -> None:
+    """(In the hub.) libzmq released large frames: drop them; stop when none are left."""
+    if _speedups is not None and not _speedups.on_release():
+        watcher.stop()
+
 
 def after_fork_in_child() -> None:
-    """Renew the accelerator's lock in a forked child (another thread may have held it)."""
+    """Renew the accelerator's lock and eventfd in a forked child."""
+    _release_watchers.clear()
     if _speedups is not None:
         _speedups.after_fork()
 
 
-def configure(queue_type: type, fairness_limit: int, cost_shift: int, large_message: int) -> None:
-    """Tell the fast paths the queue type and the fairness budget (gzmq._waiting's)."""
+def configure() -> None:
+    """Tell the C fast path the queue type, the fairness budget and the pyzmq helpers."""
     if _speedups is not None:
-        _speedups.configure(queue_type, fairness_limit, cost_shift, large_message)
+        _speedups.configure(
+            deque,
+            _fastpath.FAIRNESS_LIMIT,
+            _fastpath.COST_SHIFT,
+            _fastpath.LARGE_MESSAGE,
+            _fastpath.recv_frames,
+            _fastpath.send_frames,
+            _fastpath.cost_of,
+        )
+
+
+configure()

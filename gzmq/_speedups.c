@@ -1,23 +1,26 @@
-/* gzmq._speedups: the hot path of the cooperative core, in C.
+/* gzmq._speedups: the cooperative core's fast path, in C.
  *
- * pyzmq's Socket.get() converts its argument to an enum member and looks up
- * the option's type on every call (~0.7 us), and a message received frame by
- * frame costs a Python call per frame plus a getsockopt(RCVMORE).  The core
- * reads ZMQ_EVENTS after operations that may consume the ZMQ_FD edge, and
- * receives whole messages, so it calls libzmq directly here:
+ * gzmq/_fastpath.py is the reference: the Gate type here implements its
+ * Gate method by method, line by line (tests/test_fastpath.py checks that
+ * the two stay mirrors), calling libzmq directly instead of through pyzmq:
  *
+ *   Gate.recv(timeout=None, copy=True), Gate.send(data, timeout=None)
+ *       the one entry of every layer (typed, draft, gzmq.green): the
+ *       owner/closed check, the fairness budget, the re-check of parked
+ *       greenlets after every libzmq call, the hand-off to the parking path
+ *   Gate.try_recv(copy), Gate.try_send(frames)
+ *       one attempt for the head of a queue (the parking path's)
+ *   Method(function, kind)  the socket classes' recv()/send(), running
+ *                           Gate.recv/send without a Python frame
  *   getsockopt_int(handle, option) -> value, or -errno
- *   recv_message(handle)           -> list of bytes, None on EAGAIN, or -errno
- *   gate_recv(gate), gate_send(gate, data): the fast paths of recv() and
- *                                     send(), deciding from the Gate's C
- *                                     fields whether they may run (below)
- *   Method(function, after, kind)     the socket classes' recv()/send() with
- *                                     that fast path and no Python frame
+ *   recv_message(handle)   -> list of bytes, None on EAGAIN, or -errno
  *
- * All calls use ZMQ_DONTWAIT and never block.  The module does not link
- * against libzmq: gzmq._native resolves the functions in the libzmq that
- * pyzmq loaded and hands their addresses to bind().  The caller guarantees
- * the handle is a live socket owned by the calling thread.
+ * All libzmq calls use ZMQ_DONTWAIT and never block.  The module does not
+ * link against libzmq: gzmq._native resolves the functions in the libzmq
+ * that pyzmq loaded and hands their addresses to bind().  A Gate calls
+ * libzmq only after checking, in the same call, that the calling thread
+ * owns the socket (``owner`` is a negative sentinel once it is closed,
+ * lent or inherited through fork).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -26,6 +29,8 @@
 #include <string.h>
 #include <structmember.h>
 #include <pythread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define GZMQ_DONTWAIT 1
 #define GZMQ_SNDMORE 2
@@ -152,6 +157,12 @@ typedef struct held {
 } held_t;
 
 static PyThread_type_lock held_lock = NULL;
+/* Large frames handed to libzmq and not yet released by it. */
+static long inflight = 0;
+/* Set once a socket closes with large frames in flight: release_later()
+ * then signals release_fd, an eventfd a hub watches (see gzmq._native). */
+static volatile int release_wanted = 0;
+static int release_fd = -1;
 static held_t *held_list = NULL;
 static volatile int held_any = 0;
 
@@ -164,6 +175,15 @@ release_later(void *data, void *hint)
     held_list = node;
     held_any = 1;
     PyThread_release_lock(held_lock);
+    __atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
+    if (release_wanted && release_fd >= 0) {
+        /* A socket with large frames in flight was closed: wake the hub
+         * watching release_fd, so that the reference is dropped without
+         * waiting for another call here (write needs no GIL). */
+        uint64_t one = 1;
+        ssize_t written = write(release_fd, &one, sizeof(one));
+        (void)written;
+    }
 }
 
 /* Drop the references libzmq has finished with (the GIL is held). */
@@ -183,6 +203,8 @@ release_pending(void)
         PyMem_RawFree(node);
         node = next;
     }
+    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)
+        release_wanted = 0;
 }
 
 static PyObject *
@@ -192,6 +214,39 @@ release_pending_now(PyObject *module, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* After a close: if large frames are in flight, have libzmq's release of
+ * them signal release_fd from now on.  Returns the fd to watch, or -1 when
+ * nothing is in flight (or there is no eventfd). */
+static PyObject *
+want_release(PyObject *module, PyObject *unused)
+{
+    release_pending();
+    if (release_fd < 0 || __atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)
+        return PyLong_FromLong(-1);
+    release_wanted = 1;
+    /* Frames released between the count and the flag did not signal. */
+    release_pending();
+    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0) {
+        release_wanted = 0;
+        return PyLong_FromLong(-1);
+    }
+    return PyLong_FromLong(release_fd);
+}
+
+/* The io watcher on release_fd fired: reset it and drop what was released.
+ * Returns whether frames are still in flight (keep watching). */
+static PyObject *
+on_release(PyObject *module, PyObject *unused)
+{
+    uint64_t count;
+    if (release_fd >= 0) {
+        ssize_t got = read(release_fd, &count, sizeof(count));
+        (void)got;
+    }
+    release_pending();
+    return PyBool_FromLong(__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) != 0);
+}
+
 /* In a forked child: the lock may have been held by a thread that is gone. */
 static PyObject *
 after_fork(PyObject *module, PyObject *unused)
@@ -199,6 +254,10 @@ after_fork(PyObject *module, PyObject *unused)
     held_lock = PyThread_allocate_lock(); /* the parent's copy is abandoned */
     if (held_lock == NULL)
         return PyErr_NoMemory();
+    /* The parent's eventfd is shared with it: the child gets its own. */
+    if (release_fd >= 0)
+        close(release_fd);
+    release_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     Py_RETURN_NONE;
 }
 
@@ -216,9 +275,11 @@ send_bytes(void *handle, PyObject *data, int flags)
         return z_send(handle, PyBytes_AS_STRING(data), (size_t)size, flags) < 0 ? -1 : 0;
     node->next = NULL;
     node->object = Py_NewRef(data);
+    __atomic_add_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
     gzmq_msg_t msg;
     if (z_msg_init_data(&msg, PyBytes_AS_STRING(data), (size_t)size, release_later, node) != 0) {
         int error = errno;
+        __atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
         Py_DECREF(data);
         PyMem_RawFree(node);
         errno = error;
@@ -334,16 +395,17 @@ send_frames(void *handle, PyObject *frames)
     return PyLong_FromLong(0);
 }
 
-/* -- Gate: the state the fast paths read, as C fields ----------------------
+/* -- Gate: the fast-path decision (gzmq/_fastpath.py's Gate, in C) ----------
  *
- * gzmq._waiting.Waiting subclasses Gate, so that gate_recv() and gate_send()
- * decide whether the fast path may run by reading C fields instead of making
- * the Python method do half a dozen attribute loads:
+ * gzmq._waiting.Waiting subclasses Gate.  Its C fields:
  *   handle   the libzmq socket's address (int)
- *   owner    the owning thread's ident (int; a negative sentinel when closed
- *            or lent, which never equals a thread's ident)
+ *   owner    the owning thread's ident (int; a negative sentinel when closed,
+ *            lent or forked, which never equals a thread's ident)
  *   readers, writers  the deques of parked greenlets
- *   streak   consecutive immediate completions (the fairness budget)
+ *   streak   completions without a switch to the hub (the fairness budget)
+ * and the methods below call back into Waiting (refresh, wait_recv,
+ * wait_send, wrong_owner, fail_errno, partial_send, hold) exactly where the
+ * Python Gate does.
  */
 
 typedef struct {
@@ -356,7 +418,13 @@ typedef struct {
 } Gate;
 
 static PyTypeObject *deque_type = NULL;
-static PyObject *refresh_name = NULL;
+static PyObject *recv_frames_function = NULL; /* gzmq._fastpath.recv_frames */
+static PyObject *send_frames_function = NULL; /* gzmq._fastpath.send_frames */
+static PyObject *cost_of_function = NULL;     /* gzmq._fastpath.cost_of */
+
+static PyObject *refresh_name, *wait_recv_name, *wait_send_name, *wrong_owner_name,
+    *fail_errno_name, *partial_send_name, *hold_name, *socket_name, *waiting_name,
+    *timeout_name, *copy_name;
 
 static int
 gate_traverse(Gate *self, visitproc visit, void *arg)
@@ -386,38 +454,21 @@ gate_dealloc(Gate *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyMemberDef gate_members[] = {
-    {"handle", T_OBJECT, offsetof(Gate, handle), 0, "the libzmq socket's address"},
-    {"owner", T_OBJECT, offsetof(Gate, owner), 0, "the owning thread's ident"},
-    {"readers", T_OBJECT, offsetof(Gate, readers), 0, "parked receivers (a deque)"},
-    {"writers", T_OBJECT, offsetof(Gate, writers), 0, "parked senders (a deque)"},
-    {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "consecutive immediate completions"},
-    {NULL},
-};
+/* Whether ``queue`` (a deque) holds parked greenlets.  Anything but a deque
+ * counts as occupied, so that the fast path never runs on a broken Gate. */
+static inline int
+occupied(PyObject *queue)
+{
+    return queue == NULL || Py_TYPE(queue) != deque_type || Py_SIZE(queue) != 0;
+}
 
-static PyTypeObject GateType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "gzmq._speedups.Gate",
-    .tp_doc = "The fields the C fast paths read (the base class of gzmq's Waiting).",
-    .tp_basicsize = sizeof(Gate),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_new = PyType_GenericNew,
-    .tp_traverse = (traverseproc)gate_traverse,
-    .tp_clear = (inquiry)gate_clear,
-    .tp_dealloc = (destructor)gate_dealloc,
-    .tp_members = gate_members,
-};
-
-/* Whether the fast path may run on ``gate`` for the direction whose queue is
- * ``queue``: this thread owns the socket, nobody of that direction is parked,
- * and the fairness budget is not spent.  Sets *handle. */
+/* Whether the calling thread owns the socket (``_get_ident() == owner``);
+ * sets *handle when it does. */
 static int
-may_pass(Gate *gate, PyObject *queue, void **handle)
+owned(Gate *gate, void **handle)
 {
     PyObject *owner = gate->owner;
-    if (queue == NULL || Py_TYPE(queue) != deque_type || Py_SIZE(queue) != 0)
-        return 0;
-    if (gate->streak >= fairness_limit || owner == NULL || !PyLong_CheckExact(owner))
+    if (owner == NULL || !PyLong_CheckExact(owner))
         return 0;
     if (PyLong_AsUnsignedLongMask(owner) != PyThread_get_thread_ident())
         return 0;
@@ -432,114 +483,459 @@ may_pass(Gate *gate, PyObject *queue, void **handle)
     return 1;
 }
 
-/* After an immediate completion: if the other direction has parked greenlets,
- * the call may have consumed their ZMQ_FD edge; let Python re-check them. */
-static int
-refresh_other(Gate *gate, PyObject *other)
+/* _once(timeout): a zero of int or float (try once, never wait). */
+static inline int
+once_of(PyObject *timeout)
 {
-    if (other == NULL || Py_TYPE(other) != deque_type || Py_SIZE(other) == 0)
-        return 0;
-    PyObject *result = PyObject_CallMethodNoArgs((PyObject *)gate, refresh_name);
+    if (PyLong_CheckExact(timeout)) {
+        int overflow;
+        long value = PyLong_AsLongAndOverflow(timeout, &overflow);
+        return !overflow && value == 0;
+    }
+    if (PyFloat_CheckExact(timeout))
+        return PyFloat_AS_DOUBLE(timeout) == 0.0;
+    return 0;
+}
+
+/* cost_of(frames) for bytes or a list or tuple of bytes (all_bytes). */
+static Py_ssize_t
+bytes_cost(PyObject *data)
+{
+    if (PyBytes_CheckExact(data))
+        return 1 + (PyBytes_GET_SIZE(data) >> cost_shift);
+    Py_ssize_t size = 0;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(data);
+    PyObject **items = PySequence_Fast_ITEMS(data);
+    for (Py_ssize_t i = 0; i < count; i++)
+        size += PyBytes_GET_SIZE(items[i]);
+    return 1 + (size >> cost_shift);
+}
+
+/* cost_of(frames) for any frames (the Python function for what is not bytes). */
+static Py_ssize_t
+frames_cost(PyObject *frames)
+{
+    if (PyBytes_CheckExact(frames) || all_bytes(frames))
+        return bytes_cost(frames);
+    PyObject *cost = PyObject_CallOneArg(cost_of_function, frames);
+    if (cost == NULL)
+        return -1;
+    Py_ssize_t value = PyLong_AsSsize_t(cost);
+    Py_DECREF(cost);
+    return value;
+}
+
+/* self.<name>(*args) */
+static PyObject *
+call(Gate *gate, PyObject *name, PyObject *const *args, size_t nargs)
+{
+    PyObject *stack[4];
+    stack[0] = (PyObject *)gate;
+    for (size_t i = 0; i < nargs; i++)
+        stack[i + 1] = args[i];
+    return PyObject_VectorcallMethod(name, stack, (nargs + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                     NULL);
+}
+
+static int
+call_void(Gate *gate, PyObject *name)
+{
+    PyObject *result = call(gate, name, NULL, 0);
     if (result == NULL)
         return -1;
     Py_DECREF(result);
     return 0;
 }
 
-/* The fast path of recv() on ``gate``: a list of bytes; None when it may not
- * run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too). */
+/* self.fail_errno(number): raises; NULL (or whatever it returned, if it did not). */
 static PyObject *
-gate_try_recv(Gate *gate)
+fail_errno(Gate *gate, long number)
 {
-    void *handle;
-    if (!may_pass(gate, gate->readers, &handle))
-        Py_RETURN_NONE;
-    PyObject *message = receive_whole(handle);
-    if (message == Py_None) {
-        Py_DECREF(message);
-        return PyLong_FromLong(-(long)EAGAIN);
+    PyObject *code = PyLong_FromLong(number);
+    if (code == NULL)
+        return NULL;
+    PyObject *result = call(gate, fail_errno_name, &code, 1);
+    Py_DECREF(code);
+    if (result != NULL) {
+        Py_DECREF(result);
+        PyErr_Format(PyExc_RuntimeError, "fail_errno(%ld) returned instead of raising", number);
     }
-    if (message != NULL && PyList_CheckExact(message)) {
-        gate->streak += 1;
-        if (refresh_other(gate, gate->writers) < 0) {
-            Py_DECREF(message);
-            return NULL;
+    return NULL;
+}
+
+/* _refresh_holding(message): refresh(); if it raises, the message is held. */
+static int
+refresh_holding(Gate *gate, PyObject *message)
+{
+    if (call_void(gate, refresh_name) == 0)
+        return 0;
+    if (PyList_CheckExact(message)) {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyObject *held = call(gate, hold_name, &message, 1);
+        if (held == NULL) {
+            /* The first error wins; the second is reported as unraisable. */
+            PyErr_WriteUnraisable((PyObject *)gate);
         }
+        else {
+            Py_DECREF(held);
+        }
+        PyErr_Restore(type, value, traceback);
     }
+    return -1;
+}
+
+/* One whole message: a list, or -errno (-EAGAIN too) as an int; NULL on error. */
+static PyObject *
+receive(Gate *gate, void *handle, PyObject *copy)
+{
+    if (copy == Py_True) {
+        PyObject *message = receive_whole(handle);
+        if (message == Py_None) {
+            Py_DECREF(message);
+            return PyLong_FromLong(-(long)EAGAIN);
+        }
+        return message;
+    }
+    PyObject *socket = PyObject_GetAttr((PyObject *)gate, socket_name);
+    if (socket == NULL)
+        return NULL;
+    PyObject *args[2] = {socket, copy};
+    PyObject *message = PyObject_Vectorcall(recv_frames_function, args, 2, NULL);
+    Py_DECREF(socket);
     return message;
 }
 
-/* The fast path of send() of ``data`` (bytes, or a list or tuple of bytes)
- * on ``gate``: 0 when sent; None when it may not run (other frames, owner,
- * parked senders, fairness); -errno on failure, nothing sent (-EAGAIN too);
- * (sent, errno) if a frame after the first failed. */
+/* After wait_recv's hand-off: the call to make for the slow path. */
 static PyObject *
-gate_try_send(Gate *gate, PyObject *data)
+wait_recv(Gate *gate, PyObject *timeout, PyObject *copy, PyObject *tried)
+{
+    PyObject *args[3] = {timeout, copy, tried};
+    return call(gate, wait_recv_name, args, 3);
+}
+
+static PyObject *
+wait_send(Gate *gate, PyObject *data, PyObject *timeout, PyObject *tried)
+{
+    PyObject *args[3] = {data, timeout, tried};
+    return call(gate, wait_send_name, args, 3);
+}
+
+/* Gate.recv(timeout=None, copy=True) */
+static PyObject *
+gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy)
 {
     void *handle;
+    if (copy == Py_True && !occupied(gate->readers) && gate->streak < fairness_limit
+        && owned(gate, &handle)) {
+        int once = once_of(timeout);
+        if (timeout == Py_None || once) {
+            PyObject *message = receive(gate, handle, Py_True);
+            if (message == NULL)
+                return NULL;
+            if (occupied(gate->writers) && refresh_holding(gate, message) < 0) {
+                Py_DECREF(message);
+                return NULL;
+            }
+            if (PyList_CheckExact(message)) {
+                gate->streak += 1;
+                return message;
+            }
+            long code = PyLong_AsLong(message);
+            Py_DECREF(message);
+            if (code != -EAGAIN)
+                return fail_errno(gate, -code);
+            if (once)
+                return fail_errno(gate, EAGAIN);
+            return wait_recv(gate, Py_None, Py_True, Py_True);
+        }
+    }
+    return wait_recv(gate, timeout, copy, Py_False);
+}
+
+/* Send bytes or a list or tuple of bytes: 0, -errno, or (index, errno). */
+static PyObject *
+send_all_bytes(void *handle, PyObject *data)
+{
     if (PyBytes_CheckExact(data)) {
-        if (!may_pass(gate, gate->writers, &handle))
-            Py_RETURN_NONE;
-        Py_ssize_t size = PyBytes_GET_SIZE(data);
         if (send_bytes(handle, data, GZMQ_DONTWAIT) < 0)
             return PyLong_FromLong(-(long)errno);
-        gate->streak += 1 + (size >> cost_shift);
+        return PyLong_FromLong(0);
+    }
+    return send_frames(handle, data);
+}
+
+/* What to do with a send's result (0, -errno or (index, errno)), as the
+ * Python Gate does: 1 when sent (the budget charged), 0 on EAGAIN (nothing
+ * sent), -1 with an exception. */
+static int
+settle_send(Gate *gate, PyObject *result, PyObject *data)
+{
+    if (PyTuple_CheckExact(result)) {
+        PyObject *args[3] = {data, PyTuple_GET_ITEM(result, 0), PyTuple_GET_ITEM(result, 1)};
+        PyObject *done = call(gate, partial_send_name, args, 3);
+        if (done == NULL)
+            return -1;
+        int truth = PyObject_IsTrue(done);
+        Py_DECREF(done);
+        if (truth <= 0)
+            return truth;
     }
     else {
-        if (!all_bytes(data) || !may_pass(gate, gate->writers, &handle))
+        long code = PyLong_AsLong(result);
+        if (code == -1 && PyErr_Occurred())
+            return -1;
+        if (code == -EAGAIN)
+            return 0;
+        if (code != 0) {
+            fail_errno(gate, -code);
+            return -1;
+        }
+    }
+    Py_ssize_t cost = frames_cost(data);
+    if (cost < 0)
+        return -1;
+    gate->streak += cost;
+    return 1;
+}
+
+/* Gate.send(data, timeout=None) */
+static PyObject *
+gate_send_impl(Gate *gate, PyObject *data, PyObject *timeout)
+{
+    void *handle;
+    if (!occupied(gate->writers) && gate->streak < fairness_limit && owned(gate, &handle)) {
+        int once = once_of(timeout);
+        if ((timeout == Py_None || once) && (PyBytes_CheckExact(data) || all_bytes(data))) {
+            PyObject *result = send_all_bytes(handle, data);
+            if (result == NULL)
+                return NULL;
+            if (occupied(gate->readers) && call_void(gate, refresh_name) < 0) {
+                Py_DECREF(result);
+                return NULL;
+            }
+            int sent = settle_send(gate, result, data);
+            Py_DECREF(result);
+            if (sent < 0)
+                return NULL;
+            if (sent)
+                Py_RETURN_NONE;
+            if (once)
+                return fail_errno(gate, EAGAIN);
+            PyObject *done = wait_send(gate, data, Py_None, Py_True);
+            if (done == NULL)
+                return NULL;
+            Py_DECREF(done);
             Py_RETURN_NONE;
-        PyObject *sent = send_frames(handle, data);
-        if (sent == NULL || !PyLong_CheckExact(sent) || PyLong_AsLong(sent) != 0)
-            return sent; /* -errno, or (sent, errno) after a partial send */
-        Py_DECREF(sent);
+        }
+    }
+    PyObject *done = wait_send(gate, data, timeout, Py_False);
+    if (done == NULL)
+        return NULL;
+    Py_DECREF(done);
+    Py_RETURN_NONE;
+}
+
+/* The owner check of try_recv / try_send: 0 with *handle set, or -1. */
+static int
+check_owned(Gate *gate, void **handle)
+{
+    if (owned(gate, handle))
+        return 0;
+    if (call_void(gate, wrong_owner_name) < 0)
+        return -1; /* raised, as it does but for an idle green socket it adopts */
+    if (owned(gate, handle))
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "the socket's owner check passed a foreign thread");
+    return -1;
+}
+
+/* Gate.try_recv(copy) */
+static PyObject *
+gate_try_recv_impl(Gate *gate, PyObject *copy)
+{
+    void *handle;
+    if (check_owned(gate, &handle) < 0)
+        return NULL;
+    PyObject *message = receive(gate, handle, copy);
+    if (message == NULL)
+        return NULL;
+    if (occupied(gate->writers) && refresh_holding(gate, message) < 0) {
+        Py_DECREF(message);
+        return NULL;
+    }
+    if (PyList_CheckExact(message)) {
         gate->streak += 1;
+        return message;
     }
-    if (refresh_other(gate, gate->readers) < 0)
+    long code = PyLong_AsLong(message);
+    Py_DECREF(message);
+    if (code == -1 && PyErr_Occurred())
         return NULL;
-    return PyLong_FromLong(0);
+    if (code != -EAGAIN)
+        return fail_errno(gate, -code);
+    Py_RETURN_NONE;
+}
+
+/* Gate.try_send(frames) */
+static PyObject *
+gate_try_send_impl(Gate *gate, PyObject *frames)
+{
+    void *handle;
+    if (check_owned(gate, &handle) < 0)
+        return NULL;
+    PyObject *result;
+    if (PyBytes_CheckExact(frames) || all_bytes(frames)) {
+        result = send_all_bytes(handle, frames);
+    }
+    else {
+        PyObject *socket = PyObject_GetAttr((PyObject *)gate, socket_name);
+        if (socket == NULL)
+            return NULL;
+        PyObject *args[2] = {socket, frames};
+        result = PyObject_Vectorcall(send_frames_function, args, 2, NULL);
+        Py_DECREF(socket);
+    }
+    if (result == NULL)
+        return NULL;
+    if (occupied(gate->readers) && call_void(gate, refresh_name) < 0) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    int sent = settle_send(gate, result, frames);
+    Py_DECREF(result);
+    if (sent < 0)
+        return NULL;
+    return PyBool_FromLong(sent);
+}
+
+/* Parse (timeout=None, copy=True) or (data, timeout=None) style arguments:
+ * ``names`` are the parameter names after self, ``values`` their defaults. */
+static int
+parse(const char *function, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+      PyObject **names, PyObject **values, Py_ssize_t count, Py_ssize_t required)
+{
+    if (nargs > count) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd arguments (%zd given)", function,
+                     count, nargs);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        values[i] = args[i];
+    if (kwnames != NULL) {
+        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t k = 0; k < nkw; k++) {
+            PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+            Py_ssize_t i = 0;
+            for (; i < count; i++)
+                if (key == names[i] || PyUnicode_Compare(key, names[i]) == 0)
+                    break;
+            if (i == count || i < nargs) {
+                PyErr_Format(PyExc_TypeError, "%s() got an unexpected or repeated argument %R",
+                             function, key);
+                return -1;
+            }
+            values[i] = args[nargs + k];
+        }
+    }
+    for (Py_ssize_t i = 0; i < required; i++)
+        if (values[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument %R", function,
+                         names[i]);
+            return -1;
+        }
+    return 0;
 }
 
 static PyObject *
-gate_recv(PyObject *module, PyObject *object)
+gate_recv(Gate *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (check_bound() < 0)
+    PyObject *names[2] = {timeout_name, copy_name};
+    PyObject *values[2] = {Py_None, Py_True};
+    if (check_bound() < 0 || parse("recv", args, nargs, kwnames, names, values, 2, 0) < 0)
         return NULL;
-    if (!PyObject_TypeCheck(object, &GateType)) {
-        PyErr_SetString(PyExc_TypeError, "gate_recv() needs a Gate");
-        return NULL;
-    }
-    return gate_try_recv((Gate *)object);
+    return gate_recv_impl(self, values[0], values[1]);
 }
 
 static PyObject *
-gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+gate_send(Gate *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "gate_send(gate, data) takes 2 arguments");
+    static PyObject *data_name = NULL;
+    if (data_name == NULL && (data_name = PyUnicode_InternFromString("data")) == NULL)
         return NULL;
-    }
+    PyObject *names[2] = {data_name, timeout_name};
+    PyObject *values[2] = {NULL, Py_None};
+    if (check_bound() < 0 || parse("send", args, nargs, kwnames, names, values, 2, 1) < 0)
+        return NULL;
+    return gate_send_impl(self, values[0], values[1]);
+}
+
+static PyObject *
+gate_try_recv(Gate *self, PyObject *copy)
+{
     if (check_bound() < 0)
         return NULL;
-    if (!PyObject_TypeCheck(args[0], &GateType)) {
-        PyErr_SetString(PyExc_TypeError, "gate_send() needs a Gate");
-        return NULL;
-    }
-    return gate_try_send((Gate *)args[0], args[1]);
+    return gate_try_recv_impl(self, copy);
 }
+
+static PyObject *
+gate_try_send(Gate *self, PyObject *frames)
+{
+    if (check_bound() < 0)
+        return NULL;
+    return gate_try_send_impl(self, frames);
+}
+
+static PyMethodDef gate_methods[] = {
+    {"recv", (PyCFunction)(void (*)(void))gate_recv, METH_FASTCALL | METH_KEYWORDS,
+     "recv(timeout=None, copy=True)\n--\n\nReceive one whole message, waiting cooperatively "
+     "if it must (gzmq._fastpath.Gate.recv)."},
+    {"send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL | METH_KEYWORDS,
+     "send(data, timeout=None)\n--\n\nSend one whole message, waiting cooperatively if it "
+     "must (gzmq._fastpath.Gate.send)."},
+    {"try_recv", (PyCFunction)gate_try_recv, METH_O,
+     "try_recv(copy)\n--\n\nOne receive attempt for the head of the readers queue: the "
+     "message, None on EAGAIN."},
+    {"try_send", (PyCFunction)gate_try_send, METH_O,
+     "try_send(frames)\n--\n\nOne send attempt for the head of the writers queue: True when "
+     "sent, False on EAGAIN."},
+    {NULL},
+};
+
+static PyMemberDef gate_members[] = {
+    {"handle", T_OBJECT, offsetof(Gate, handle), 0, "the libzmq socket's address"},
+    {"owner", T_OBJECT, offsetof(Gate, owner), 0, "the owning thread's ident"},
+    {"readers", T_OBJECT, offsetof(Gate, readers), 0, "parked receivers (a deque)"},
+    {"writers", T_OBJECT, offsetof(Gate, writers), 0, "parked senders (a deque)"},
+    {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "completions without a hub switch"},
+    {NULL},
+};
+
+static PyTypeObject GateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gzmq._speedups.Gate",
+    .tp_doc = "The fields and the fast-path decision of a socket's cooperative core "
+              "(gzmq._fastpath.Gate, in C).",
+    .tp_basicsize = sizeof(Gate),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_traverse = (traverseproc)gate_traverse,
+    .tp_clear = (inquiry)gate_clear,
+    .tp_dealloc = (destructor)gate_dealloc,
+    .tp_members = gate_members,
+    .tp_methods = gate_methods,
+};
 
 /* -- Method: send() and recv() of the socket classes, as C methods ----------
  *
  * A Python method costs a frame per call, about as much as the libzmq call
- * itself for a small message.  Method wraps the Python method of
- * gzmq.socket.Readable/Writable: a call with no keyword arguments runs the
- * gate (as gate_recv/gate_send) without a Python frame; a message it
- * completes is returned at once; a receive the gate declined goes straight
- * to ``self._waiting.wait_recv(None, True)``; otherwise ``after(self, code)``
- * (recv) or ``after(self, data, code)`` (send) carries on in Python, where
- * code is None when the gate declined and -errno when libzmq failed.
- * Any other call goes to the Python method unchanged.  It is a method
- * descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR), so ``sock.recv()`` makes no
- * bound method object.
+ * itself for a small message.  Method wraps the Python recv()/send() of
+ * gzmq.socket.Readable/Writable, whose bodies are one call to the socket's
+ * Gate: ``self._waiting.recv(timeout, copy)`` and, for a message of bytes,
+ * ``self._waiting.send(message, timeout)``.  Method makes that call itself,
+ * with no Python frame; any other call (a message to convert, an argument
+ * it does not know) goes to the Python method.  It is a method descriptor
+ * (Py_TPFLAGS_METHOD_DESCRIPTOR), so ``sock.recv()`` makes no bound method.
  */
 
 #define METHOD_RECV 0
@@ -548,75 +944,55 @@ gate_send(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
-    PyObject *function; /* the Python method: every call the gate does not take */
-    PyObject *after;    /* after(self, code) / after(self, data, code) */
+    PyObject *function; /* the Python method: every call Method does not take */
     int kind;
 } Method;
-
-static PyObject *waiting_name = NULL;
-static PyObject *wait_recv_name = NULL;
-
-static PyObject *
-method_call_after(Method *method, PyObject *self, PyObject *data, PyObject *code)
-{
-    if (method->kind == METHOD_RECV) {
-        PyObject *args[2] = {self, code};
-        return PyObject_Vectorcall(method->after, args, 2, NULL);
-    }
-    PyObject *args[3] = {self, data, code};
-    return PyObject_Vectorcall(method->after, args, 3, NULL);
-}
 
 static PyObject *
 method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     int receiving = method->kind == METHOD_RECV;
-    if (kwnames != NULL || nargs != (receiving ? 1 : 2) || z_send == NULL)
+    Py_ssize_t positional = receiving ? 1 : 2;
+    if (nargs != positional || z_send == NULL)
         return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
-    PyObject *self = args[0];
-    PyObject *waiting = PyObject_GetAttr(self, waiting_name);
+    PyObject *timeout = Py_None, *copy = Py_True;
+    if (kwnames != NULL) {
+        Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t k = 0; k < nkw; k++) {
+            PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+            if (key == timeout_name)
+                timeout = args[nargs + k];
+            else if (receiving && key == copy_name)
+                copy = args[nargs + k];
+            else
+                return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
+        }
+    }
+    PyObject *data = receiving ? NULL : args[1];
+    if (!receiving && !PyBytes_CheckExact(data) && !all_bytes(data))
+        return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
+    PyObject *waiting = PyObject_GetAttr(args[0], waiting_name);
     if (waiting == NULL)
         return NULL;
     if (!PyObject_TypeCheck(waiting, &GateType)) {
         Py_DECREF(waiting);
         return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
     }
-    PyObject *data = receiving ? NULL : args[1];
-    PyObject *code = receiving ? gate_try_recv((Gate *)waiting)
-                               : gate_try_send((Gate *)waiting, data);
-    if (code == NULL || (receiving && PyList_CheckExact(code))) {
-        Py_DECREF(waiting);
-        return code; /* the message, or an error */
-    }
-    if (receiving && code == Py_None) {
-        /* Declined (parked receivers, fairness, owner, closed): straight to
-         * the waiting receive, as recv() would go (one Python frame less on
-         * the loop of a greenlet sharing a socket). */
-        Py_DECREF(code);
-        PyObject *result = PyObject_CallMethodObjArgs(
-            waiting, wait_recv_name, Py_None, Py_True, NULL);
-        Py_DECREF(waiting);
-        return result;
-    }
+    PyObject *result = receiving ? gate_recv_impl((Gate *)waiting, timeout, copy)
+                                 : gate_send_impl((Gate *)waiting, data, timeout);
     Py_DECREF(waiting);
-    if (!receiving && PyLong_CheckExact(code) && PyLong_AsLong(code) == 0) {
-        Py_DECREF(code); /* sent */
-        Py_RETURN_NONE;
-    }
-    PyObject *result = method_call_after(method, self, data, code);
-    Py_DECREF(code);
     return result;
 }
 
 static PyObject *
 method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *function, *after;
+    PyObject *function;
     const char *kind_name;
-    static char *keywords[] = {"function", "after", "kind", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOs:Method", keywords,
-                                     &function, &after, &kind_name))
+    static char *keywords[] = {"function", "kind", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os:Method", keywords, &function,
+                                     &kind_name))
         return NULL;
     int kind;
     if (strcmp(kind_name, "recv") == 0)
@@ -627,8 +1003,8 @@ method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_Format(PyExc_ValueError, "kind must be 'recv' or 'send', not '%s'", kind_name);
         return NULL;
     }
-    if (!PyCallable_Check(function) || !PyCallable_Check(after)) {
-        PyErr_SetString(PyExc_TypeError, "Method(function, after, kind) needs two callables");
+    if (!PyCallable_Check(function)) {
+        PyErr_SetString(PyExc_TypeError, "Method(function, kind) needs a callable");
         return NULL;
     }
     Method *method = (Method *)type->tp_alloc(type, 0);
@@ -636,7 +1012,6 @@ method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     method->vectorcall = (vectorcallfunc)method_vectorcall;
     method->function = Py_NewRef(function);
-    method->after = Py_NewRef(after);
     method->kind = kind;
     return (PyObject *)method;
 }
@@ -653,7 +1028,6 @@ static int
 method_traverse(Method *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->function);
-    Py_VISIT(self->after);
     return 0;
 }
 
@@ -661,7 +1035,6 @@ static int
 method_clear(Method *self)
 {
     Py_CLEAR(self->function);
-    Py_CLEAR(self->after);
     return 0;
 }
 
@@ -704,8 +1077,8 @@ static PyGetSetDef method_getset[] = {
 static PyTypeObject MethodType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "gzmq._speedups.Method",
-    .tp_doc = "Method(function, after, kind)\n--\n\n"
-              "send() or recv() of a socket class, with the gate's fast path in C.",
+    .tp_doc = "Method(function, kind)\n--\n\n"
+              "send() or recv() of a socket class, calling its Gate without a Python frame.",
     .tp_basicsize = sizeof(Method),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
                 | Py_TPFLAGS_METHOD_DESCRIPTOR,
@@ -724,17 +1097,20 @@ static PyTypeObject MethodType = {
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *deque;
+    PyObject *deque, *recv_frames, *send_frames, *cost_of;
     Py_ssize_t limit, large;
     int shift;
-    if (!PyArg_ParseTuple(args, "Onin:configure", &deque, &limit, &shift, &large))
+    if (!PyArg_ParseTuple(args, "OninOOO:configure", &deque, &limit, &shift, &large,
+                          &recv_frames, &send_frames, &cost_of))
         return NULL;
     if (!PyType_Check(deque)) {
         PyErr_SetString(PyExc_TypeError, "configure() needs the deque type");
         return NULL;
     }
-    Py_INCREF(deque);
-    Py_XSETREF(deque_type, (PyTypeObject *)deque);
+    Py_XSETREF(deque_type, (PyTypeObject *)Py_NewRef(deque));
+    Py_XSETREF(recv_frames_function, Py_NewRef(recv_frames));
+    Py_XSETREF(send_frames_function, Py_NewRef(send_frames));
+    Py_XSETREF(cost_of_function, Py_NewRef(cost_of));
     fairness_limit = limit;
     cost_shift = shift;
     large_message = large;
@@ -751,29 +1127,37 @@ static PyMethodDef speedups_methods[] = {
     {"recv_message", (PyCFunction)recv_message, METH_O,
      "recv_message(handle)\n--\n\nOne whole message as a list of bytes (DONTWAIT); "
      "None on EAGAIN, -errno on failure."},
-    {"gate_recv", (PyCFunction)gate_recv, METH_O,
-     "gate_recv(gate)\n--\n\nThe fast path of recv(): a list of bytes; None when it may "
-     "not run (owner, parked receivers, fairness); -errno on failure (-EAGAIN too)."},
-    {"gate_send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL,
-     "gate_send(gate, data)\n--\n\nThe fast path of send() for bytes or a list or tuple of "
-     "bytes: 0 when sent; None when it may not run; -errno on failure, nothing sent (-EAGAIN "
-     "too); (sent, errno) if a frame after the first failed."},
     {"release_pending", (PyCFunction)release_pending_now, METH_NOARGS,
      "release_pending()\n--\n\nDrop the references to large frames libzmq has finished "
      "sending (done by every send and receive anyway)."},
+    {"want_release", (PyCFunction)want_release, METH_NOARGS,
+     "want_release()\n--\n\nAfter a close: the fd to watch until the large frames in flight "
+     "are released (see on_release), or -1 when none are."},
+    {"on_release", (PyCFunction)on_release, METH_NOARGS,
+     "on_release()\n--\n\nThe fd from want_release() is readable: reset it, drop the "
+     "released frames; whether more are in flight."},
     {"after_fork", (PyCFunction)after_fork, METH_NOARGS,
-     "after_fork()\n--\n\nIn a forked child: renew the lock of the released-frames list."},
+     "after_fork()\n--\n\nIn a forked child: renew the lock and the eventfd of released "
+     "frames."},
     {"configure", (PyCFunction)configure, METH_VARARGS,
-     "configure(deque, fairness_limit, cost_shift, large_message)\n--\n\n"
-     "The queue type and the fairness budget the fast paths use."},
+     "configure(deque, fairness_limit, cost_shift, large_message, recv_frames, send_frames, "
+     "cost_of)\n--\n\nThe queue type, the fairness budget and gzmq._fastpath's pyzmq "
+     "helpers."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "gzmq._speedups",
-    "The hot path of gzmq's cooperative core, calling libzmq directly.",
+    "The fast path of gzmq's cooperative core, calling libzmq directly.",
     -1, speedups_methods,
 };
+
+static int
+intern(PyObject **slot, const char *text)
+{
+    *slot = PyUnicode_InternFromString(text);
+    return *slot == NULL ? -1 : 0;
+}
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
@@ -784,10 +1168,15 @@ PyInit__speedups(void)
         PyErr_NoMemory();
         return NULL;
     }
-    refresh_name = PyUnicode_InternFromString("refresh");
-    waiting_name = PyUnicode_InternFromString("_waiting");
-    wait_recv_name = PyUnicode_InternFromString("wait_recv");
-    if (refresh_name == NULL || waiting_name == NULL || wait_recv_name == NULL)
+    if (release_fd < 0)
+        release_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* -1: release on the next call */
+    if (intern(&refresh_name, "refresh") < 0 || intern(&wait_recv_name, "wait_recv") < 0
+        || intern(&wait_send_name, "wait_send") < 0
+        || intern(&wrong_owner_name, "wrong_owner") < 0
+        || intern(&fail_errno_name, "fail_errno") < 0
+        || intern(&partial_send_name, "partial_send") < 0 || intern(&hold_name, "hold") < 0
+        || intern(&socket_name, "socket") < 0 || intern(&waiting_name, "_waiting") < 0
+        || intern(&timeout_name, "timeout") < 0 || intern(&copy_name, "copy") < 0)
         return NULL;
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)

@@ -40,18 +40,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import zmq
 from zmq import SocketOption as Z
-from zmq.backend import Socket as _BackendSocket
 from zope.interface import implementer
 
 from gzmq._context import Context
 from gzmq._socket_options import ReadableOptions, WritableOptions
-from gzmq._waiting import FAIRNESS_LIMIT
 from gzmq.errors import NotSupportedError, SocketClosedError
 from gzmq.interfaces import IReadable, ISocket, IWritable
 from gzmq.options import WRITE, Bool, Option
@@ -84,12 +81,7 @@ _MIN_LIBZMQ = (4, 3, 2)
 _GROUP_MAX = 255  # ZMQ_GROUP_MAX_LENGTH
 _ROUTING_ID_MAX = 2**32 - 1
 
-_Again = zmq.Again
 _ZMQError = zmq.ZMQError
-_send = _BackendSocket.send
-_recv = _BackendSocket.recv
-_get_ident = threading.get_ident
-_DONTWAIT = int(zmq.DONTWAIT)
 
 
 def _version(numbers: tuple[int, ...]) -> str:
@@ -205,47 +197,11 @@ class _DraftSocket(Socket):
 
     def _recv_frame(self, timeout: float | None) -> Any:
         """Receive one message as a zmq.Frame (which carries routing_id / group)."""
-        waiting = self._waiting
-        if (
-            timeout is None
-            and not waiting.readers
-            and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner  # also false once closed
-        ):
-            try:
-                frame = _recv(self._sock, _DONTWAIT, False)
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
-            else:
-                waiting.streak += 1
-                if waiting.writers:
-                    waiting.refresh()
-                return frame
-        return waiting.wait_recv(timeout, False)[0]
+        return self._waiting.recv(timeout, False)[0]
 
     def _send_frame(self, frame: zmq.Frame, timeout: float | None) -> None:
         """Send one zmq.Frame (pyzmq copies it: a retry after EAGAIN resends it whole)."""
-        waiting = self._waiting
-        if (
-            timeout is None
-            and not waiting.writers
-            and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner
-        ):
-            try:
-                _send(self._sock, frame, _DONTWAIT)
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
-            else:
-                waiting.streak += 1
-                if waiting.readers:
-                    waiting.refresh()
-                return
-        waiting.wait_send([frame], 0, timeout)
+        self._waiting.send((frame,), timeout)
 
 
 def _payload(frame: zmq.Frame, copy: bool) -> Any:

@@ -363,7 +363,7 @@ class Observer:
         context is being terminated, the monitor is gone: that is "end".
         """
         try:
-            frames = self._waiting.wait_recv(seconds)
+            frames = self._waiting.recv(seconds)
         except zmq.Again:
             raise
         except zmq.ZMQError:

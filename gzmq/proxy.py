@@ -348,7 +348,7 @@ class Proxy:
             self._inner.close(0)
         try:
             while True:
-                frames = control.recv_now()
+                frames = control.recv(0)
                 if len(frames) == 8:
                     self._final = ProxyStatistics.decode(frames)
         except zmq.ZMQError:
@@ -410,11 +410,11 @@ class Proxy:
         try:
             with self._lock:
                 if command is not None:
-                    control.wait_send([command], 0, None)
-                control.wait_send([_STATISTICS], 0, None)
+                    control.send(command)
+                control.send(_STATISTICS)
                 self._owed += 1
                 while True:
-                    frames = control.wait_recv(None)
+                    frames = control.recv()
                     if len(frames) != 8:
                         continue
                     self._owed -= 1

@@ -23,15 +23,13 @@ from zmq.backend import Socket as _BackendSocket
 
 from gzmq._context import Context, default_context
 from gzmq._native import Method as _Method
-from gzmq._native import gate_recv as _gate_recv
-from gzmq._native import gate_send as _gate_send
 from gzmq._socket_options import (
     ReadableOptions,
     SocketOptions,
     WritableOptions,
     routing_id_kind,
 )
-from gzmq._waiting import COST_SHIFT, FAIRNESS_LIMIT, Waiting, zmq_error
+from gzmq._waiting import Waiting
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
 
@@ -40,18 +38,11 @@ __all__ = ["Frame", "Message", "Readable", "Socket", "Writable"]
 Frame = bytes | bytearray | memoryview | str | zmq.Frame | None
 Message = Frame | list[Frame] | tuple[Frame, ...]
 
-_Again = zmq.Again
 _ZMQError = zmq.ZMQError
-_send = _BackendSocket.send
-_recv = _BackendSocket.recv
 _set = _BackendSocket.set
-_get = _BackendSocket.get
 _get_ident = threading.get_ident
-_DONTWAIT = int(zmq.DONTWAIT)
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
-_SNDMORE = int(zmq.SNDMORE)
-_MINUS_EAGAIN = -errno.EAGAIN
 
 _FRAME_TYPES = "bytes, bytearray, memoryview, str, zmq.Frame or None"
 
@@ -198,10 +189,8 @@ class Socket(SocketOptions):
 
     def _check_usable(self) -> None:
         waiting = self._waiting
-        if _get_ident() != waiting.owner:
+        if _get_ident() != waiting.owner:  # also once closed (owner is then CLOSED)
             waiting.wrong_owner()
-        if waiting.closed:
-            raise SocketClosedError()
 
     def _read_option(self, option: Option[Any]) -> Any:
         self._check_usable()
@@ -277,11 +266,18 @@ class Socket(SocketOptions):
         """Close the socket; wake every waiter with SocketClosedError. Idempotent.
 
         ``linger`` (ms) overrides the socket's linger option for this close.
+        Called from a thread that does not own the socket, it asks the owning
+        thread's hub to close it, which happens the next time that hub runs.
         """
         if linger is not None and (isinstance(linger, bool) or not isinstance(linger, int)):
             raise TypeError(f"linger must be an int (ms), got {type(linger).__name__}")
         waiting = self._waiting
         if waiting.closed:
+            return
+        if waiting.owned_elsewhere():
+            # Another thread's hub owns the socket: it closes it (and wakes its
+            # waiters) when it next runs; libzmq sockets are not thread-safe.
+            waiting.call_in_owner(self.close, linger)
             return
         if waiting.holder is not None:
             # Lent to a running gzmq.Proxy: it ends, then closes the socket.
@@ -398,53 +394,9 @@ class Readable(ReadableOptions):
         raises SocketClosedError, also in waiters when it is closed under them.
         ``copy=False`` returns zmq.Frame objects (zero-copy for large frames).
         """
-        # With the accelerator, this method is replaced by a C Method (end of
-        # this module) doing what these two lines do without a Python frame.
-        if timeout is None and copy is True and _gate_recv is not None:
-            # The C accelerator decides from the Waiting's fields and receives.
-            message = _gate_recv(self._waiting)
-            if message.__class__ is list:
-                return message
-            return self._recv_after(message)
-        return self._recv_slow(timeout, copy)
-
-    def _recv_after(self, code: int | None) -> list[Any]:
-        """recv() once the accelerator's gate did not receive: code None (it
-        declined) or -errno (-EAGAIN: nothing there)."""
-        if code is None:
-            # The gate declined on the conditions of _recv_slow's own fast
-            # path (owner, parked receivers, fairness), so that one would too.
-            # (The C method goes there itself, without calling this.)
-            return self._waiting.wait_recv(None, True)
-        if code != _MINUS_EAGAIN:
-            self._waiting.fail(zmq_error(-code))
-        return self._waiting.wait_recv(None, True, tried=True)
-
-    def _recv_slow(self, timeout: float | None, copy: bool) -> list[Any]:
-        """recv() when the accelerator's fast path cannot run (or is not built)."""
-        waiting = self._waiting
-        if (
-            timeout is None
-            and copy is True
-            and not waiting.readers
-            and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner  # also false once closed
-        ):
-            # Without the accelerator (with it, gate_recv has declined: these
-            # conditions are its own, so this block does not run).
-            try:
-                message = waiting.recv_now()
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
-            else:
-                waiting.streak += 1
-                if waiting.writers:
-                    waiting.refresh()
-                return message
-            return waiting.wait_recv(None, True, tried=True)
-        return waiting.wait_recv(timeout, copy)
+        # With the accelerator, a C Method (end of this module) makes this call
+        # without a Python frame.
+        return self._waiting.recv(timeout, copy)
 
     def __iter__(self) -> Iterator[list[Any]]:
         """Yield messages until the socket is closed, then end cleanly."""
@@ -472,81 +424,14 @@ class Writable(WritableOptions):
         (seconds) overrides send_timeout; on expiry zmq.Again is raised and
         nothing was sent.
         """
-        # With the accelerator, this method is replaced by a C Method (end of
-        # this module) doing what these lines do without a Python frame.
-        if timeout is None and _gate_send is not None:
-            # Bytes or a list of bytes: the C accelerator decides from the
-            # Waiting's fields and sends.
-            sent = _gate_send(self._waiting, message)
-            if sent != 0:
-                self._send_after(message, sent)
-            return
-        self._send_slow(message, timeout)
-
-    def _send_after(self, message: Message, code: int | tuple[int, int] | None) -> None:
-        """send() once the accelerator's gate did not send: code None (it
-        declined), -errno (nothing sent; -EAGAIN: the peer's queue is full),
-        or (sent, errno) when a frame after the first of a list failed."""
-        if code is None:
-            self._send_slow(message, None)
-            return
-        if isinstance(code, tuple):
-            self._finish_message(message, *code)
-            return
-        if code != _MINUS_EAGAIN:
-            self._waiting.fail(zmq_error(-code))
-        frames = [message] if message.__class__ is bytes else frames_of(message)
-        self._waiting.wait_send(frames, 0, None)
-
-    def _send_slow(self, message: Message, timeout: float | None) -> None:
-        """send() when the accelerator's fast path cannot run (or is not built)."""
-        waiting = self._waiting
-        if (
-            type(message) is bytes
-            and timeout is None
-            and not waiting.writers
-            and waiting.streak < FAIRNESS_LIMIT
-            and _get_ident() == waiting.owner  # also false once closed
-        ):
-            # Without the accelerator (with it, gate_send has declined: these
-            # conditions are its own, so this block does not run).
-            try:
-                _send(self._sock, message, _DONTWAIT)
-            except _Again:
-                pass
-            except _ZMQError as error:
-                waiting.fail(error)
-            else:
-                size = len(message)
-                waiting.streak += 1 + (size >> COST_SHIFT)
-                if waiting.readers:
-                    waiting.refresh()
-                return
-            frames = [message]
-        else:
-            frames = frames_of(message)
-        waiting.wait_send(frames, 0, timeout)
-
-    def _finish_message(self, frames: Any, sent: int, error: int) -> None:
-        """The rest of a message whose frame ``sent`` failed after the first went out."""
-        waiting = self._waiting
-        if error != errno.EAGAIN:
-            if waiting.readers:
-                waiting.refresh()
-            waiting.fail(zmq_error(error))
-        last = len(frames) - 1
-        for index in range(sent, last):
-            waiting._send_more(frames[index], _SNDMORE)
-        waiting._send_more(frames[last], 0)
-        waiting.streak += 1
-        if waiting.readers:
-            waiting.refresh()
+        # With the accelerator, a C Method (end of this module) makes this call
+        # without a Python frame for a message of bytes.
+        self._waiting.send(message if message.__class__ is bytes else frames_of(message), timeout)
 
 
 if _Method is not None:
-    # recv() and send() without keyword arguments run the gate in C, with no
-    # Python frame (about a third of a small message's cost); every other
-    # call, and what the gate does not complete, goes through the Python code
-    # above.
-    Readable.recv = _Method(Readable.recv, Readable._recv_after, "recv")  # type: ignore[method-assign]
-    Writable.send = _Method(Writable.send, Writable._send_after, "send")  # type: ignore[method-assign]
+    # recv() and send() call the socket's Gate from C, with no Python frame
+    # (about a third of a small message's cost); a message to convert, or an
+    # argument the C method does not know, goes through the Python code above.
+    Readable.recv = _Method(Readable.recv, "recv")  # type: ignore[method-assign]
+    Writable.send = _Method(Writable.send, "send")  # type: ignore[method-assign]

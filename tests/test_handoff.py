@@ -9,7 +9,6 @@ reordered message, a missed wake-up, a receiver that never runs.
 
 from __future__ import annotations
 
-import errno
 import random
 from collections.abc import Callable
 from typing import Any
@@ -441,22 +440,3 @@ def test_list_send_waits_for_room_then_goes_whole(context: gzmq.Context) -> None
     sender.get(timeout=PROMPTLY)
     assert received[:filled] == [[b"fill", b"%d" % number] for number in range(filled)]
     assert received[filled] == [b"last", b"one", b"two"]
-
-
-def test_gate_send_accelerator_contract(context: gzmq.Context) -> None:
-    """The C gate_send: 0 sent, -EAGAIN at the high water mark, None for what it does not take."""
-    gate_send = gzmq._native.gate_send
-    if gate_send is None:
-        pytest.skip("the C accelerator is not in use (GZMQ_PURE_PYTHON or not built)")
-    near, far = _pair_at_hwm_one(context, "inproc://handoff-gate-send")
-    waiting = near._waiting
-    assert gate_send(waiting, [b"a", "b"]) is None  # not all bytes: the Python path's
-    assert gate_send(waiting, []) is None
-    assert gate_send(waiting, bytearray(b"ab")) is None
-    results = [gate_send(waiting, (b"m", b"%d" % number)) for number in range(10)]
-    assert results[0] == 0
-    assert -errno.EAGAIN in results, "the high water mark never reported EAGAIN"
-    sent = results.index(-errno.EAGAIN)
-    assert all(result == 0 for result in results[:sent])
-    for number in range(sent):
-        assert far.recv(timeout=PROMPTLY) == [b"m", b"%d" % number]

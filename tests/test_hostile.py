@@ -975,7 +975,7 @@ ROWS: list[Any] = [
      zmq.ZMQError, "Operation not supported"),
     ("green-misspelled-option", lambda w: w.gpush.lingr, AttributeError, "LINGR"),
     ("green-closed-send", lambda w: w.gclosed.send(b"x"),
-     zmq.ZMQError, "Socket operation on non-socket"),
+     gzmq.SocketClosedError, "Socket is closed"),
     ("green-poll-not-a-socket", lambda w: gzmq.green.zmq_poll([(object(), zmq.POLLIN)], 0),
      TypeError, "must be a 0MQ socket, an integer fd or have a fileno() method"),
     ("green-select-not-a-socket", lambda w: gzmq.green.select(["x"], [], [], 0),

@@ -270,7 +270,7 @@ def test_many_greenlets_steer_at_once(context: gzmq.Context, heartbeat: Heartbea
     # microseconds, so a real interruption is a race): make such a leftover here.
     control = proxy._control
     assert control is not None
-    control.wait_send([b"STATISTICS"], 0, None)
+    control.send(b"STATISTICS")
     proxy._owed += 1
     gevent.sleep(0.05)  # the stale reply (all zero) is waiting now
     producer.send(b"one")

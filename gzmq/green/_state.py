@@ -17,33 +17,31 @@ import weakref
 from typing import Any, cast
 
 import zmq
+from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq._parking import Reservation
 from gzmq._waiting import Waiting
-from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
-__all__ = ["BUSY_STREAK", "State", "state_for", "state_of", "waiting_here"]
+__all__ = ["State", "state_for", "state_of", "waiting_here"]
 
 _get_ident = threading.get_ident
 _get = _BackendSocket.get
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
 
-#: A streak no fast path accepts: while a proxy runs, every call takes the
-#: slow path, which raises instead of touching the socket.
-BUSY_STREAK = 1 << 62
-
 
 class State:
     """Mutable state of one green socket (no reference to the socket itself)."""
 
-    __slots__ = ("__weakref__", "busy", "handle", "rstash", "shadow", "sstash", "waiting")
+    __slots__ = ("__weakref__", "handle", "rstash", "shadow", "sstash", "waiting")
 
     def __init__(self, shadow: _BackendSocket, read_timeouts: bool) -> None:
         self.shadow = shadow
         self.handle: int = shadow.underlying
-        # Waiting needs only the backend methods, which the shadow has.
-        self.waiting = Waiting(cast(Any, shadow))
+        # Waiting needs only the backend methods, which the shadow has.  An
+        # idle green socket may move between threads, as pyzmq's may.
+        self.waiting = Waiting(cast(Any, shadow), movable=True)
         if read_timeouts:
             try:
                 self.waiting.receive_timeout = int(_get(shadow, _RCVTIMEO))
@@ -52,16 +50,36 @@ class State:
                 pass
         #: Greenlet -> the rest of a multipart message it has started to read
         #: frame by frame (the whole message is taken from libzmq at once).
-        self.rstash: dict[Any, Any] = {}
-        #: Greenlet -> the frames it has sent with SNDMORE so far (the whole
-        #: message goes to libzmq when its last frame is sent).
-        self.sstash: dict[Any, list[Any]] = {}
-        #: Why the socket may not be used now (a running proxy), or None.
-        self.busy: str | None = None
+        #: ``waiting.layer_held`` counts its entries, so they are readable.
+        self.rstash: dict[Any, list[Any]] = {}
+        #: Greenlet -> (its place at the head of the send queue, the frames it
+        #: has sent with SNDMORE so far): the whole message goes to libzmq when
+        #: its last frame is sent.
+        self.sstash: dict[Any, tuple[Reservation, list[Any]]] = {}
 
     def mark_closed(self) -> None:
         """Make the shadow refuse libzmq calls (the handle is about to be freed)."""
         self.shadow._closed = True  # type: ignore[attr-defined]  # pyzmq's stubs omit it
+
+    def hold_rest(self, rest: list[Any]) -> None:
+        """Keep the rest of a message for the calling greenlet's next recv() calls."""
+        stash = self.rstash
+        if stash:
+            for glet in [glet for glet in stash if glet.dead]:
+                del stash[glet]  # a greenlet that died mid-message: its frames go
+        stash[getcurrent()] = rest
+        waiting = self.waiting
+        waiting.layer_held = len(stash)
+        if waiting.readers and waiting.owner == _get_ident():
+            waiting.refresh()  # a poll parked on the socket: it is readable now
+
+    def take_held(self, rest: list[Any]) -> Any:
+        """The next frame the calling greenlet holds (``rest`` is its list)."""
+        frame = rest.pop(0)
+        if not rest:
+            del self.rstash[getcurrent()]
+            self.waiting.layer_held = len(self.rstash)
+        return frame
 
 
 #: libzmq handle -> the State of the green sockets on it: green objects that
@@ -90,24 +108,14 @@ def state_of(sock: Any) -> State | None:
 
 
 def waiting_here(state: State) -> Waiting:
-    """The socket's Waiting, usable from the calling thread.
+    """The socket's Waiting, checked for use by the calling thread.
 
-    pyzmq lets a socket move to another thread between uses; so does this:
-    an idle socket (nobody waiting on it) is re-attached to the calling
-    thread's hub.  A socket with waiters in another thread, a socket used by
-    a running proxy, or one inherited through fork raises a clear error.
+    pyzmq lets a socket move to another thread between uses; so does the
+    core (an idle green socket is adopted by the calling thread).  A socket
+    with waiters in another thread, one used by a running proxy, a closed
+    one, or one inherited through fork raises a clear error.
     """
-    if state.busy is not None:
-        raise InvalidThreadUseError(state.busy)
     waiting = state.waiting
-    if waiting.owner == _get_ident():
-        return waiting
-    if waiting.closed:
-        raise SocketClosedError()
-    if waiting.pid != os.getpid() or waiting.readers or waiting.writers:
+    if waiting.owner != _get_ident():
         waiting.wrong_owner()
-    moved = Waiting(cast(Any, state.shadow))
-    moved.receive_timeout = waiting.receive_timeout
-    moved.send_timeout = waiting.send_timeout
-    state.waiting = moved
-    return moved
+    return waiting

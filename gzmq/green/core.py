@@ -21,16 +21,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-import gevent
 import zmq
 from gevent._hub_local import get_hub_if_exists
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
-from gzmq import _native
-from gzmq._waiting import FAIRNESS_LIMIT
-from gzmq.errors import InvalidThreadUseError
-from gzmq.green._state import State, state_for, waiting_here
+from gzmq._ownership import LENT
+from gzmq.green._state import State, state_for
 from gzmq.green.poll import Poller
 
 if TYPE_CHECKING:
@@ -44,66 +41,15 @@ _RCVMORE = int(zmq.RCVMORE)
 _EVENTS = int(zmq.EVENTS)
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
-_POLLIN = int(zmq.POLLIN)
-_LIMIT = FAIRNESS_LIMIT
 
 _Again = zmq.Again
-_ZMQError = zmq.ZMQError
 _Frame = zmq.Frame
-_send = _BackendSocket.send
-_gate_send = _native.gate_send
-_gate_recv = _native.gate_recv
-_recv = _BackendSocket.recv
-_recv_into = _BackendSocket.recv_into
 _get = _BackendSocket.get
 _set = _BackendSocket.set
 _get_ident = threading.get_ident
 
 _OriginalSocket = zmq.Socket
 _OriginalContext = zmq.Context
-
-
-def _no_getint(handle: int, option: int) -> int:
-    """Without the C accelerator: -1 means "ask pyzmq"."""
-    return -1
-
-
-_getint = _native.getsockopt_int or _no_getint
-
-
-def _more(sock: Any, handle: int) -> bool:
-    """Whether the frame just received on ``sock`` has more after it."""
-    value = _getint(handle, _RCVMORE)
-    if value >= 0:
-        return value != 0
-    return bool(_get(sock, _RCVMORE))
-
-
-def _remember(stash: dict[Any, Any], value: Any) -> None:
-    """Store ``value`` for the current greenlet, forgetting dead greenlets' entries."""
-    if stash:
-        for glet in [glet for glet in stash if glet.dead]:
-            del stash[glet]
-    stash[getcurrent()] = value
-
-
-def _send_rest(sock: Any, frames: Sequence[Any], flags: int) -> Any:
-    """Send the frames after the first of a message; libzmq accepts them at once."""
-    last = len(frames) - 1
-    for index in range(1, last):
-        _send_continued(sock, frames[index], _SNDMORE)
-    return _send_continued(sock, frames[last], flags & ~_DONTWAIT)
-
-
-def _send_continued(sock: Any, frame: Any, flags: int) -> Any:
-    """Send a frame after the first of a message, never leaving the message partial."""
-    while True:
-        try:
-            return _send(sock, frame, _DONTWAIT | flags)
-        except _Again:
-            # libzmq checks the high water mark at message boundaries only,
-            # so this is not expected; wait without ever abandoning the message.
-            gevent.sleep(0.001)
 
 
 class Socket(_OriginalSocket):
@@ -114,6 +60,8 @@ class Socket(_OriginalSocket):
     greenlets may wait on one socket (first come, first served);
     RCVTIMEO/SNDTIMEO raise zmq.Again; ``close()`` wakes every waiter with
     :class:`gzmq.SocketClosedError`.  ``flags=zmq.NOBLOCK`` never waits.
+    Every send and receive goes through the socket's cooperative core
+    (``waiting.send`` / ``waiting.recv``, gzmq._fastpath).
     """
 
     _repr_cls = "gzmq.green.Socket"
@@ -142,23 +90,33 @@ class Socket(_OriginalSocket):
     # -- lifecycle -----------------------------------------------------------------
 
     def close(self, linger: int | None = None) -> None:
-        """Close the socket; every greenlet waiting on it gets SocketClosedError."""
+        """Close the socket; every greenlet waiting on it gets SocketClosedError.
+
+        From a thread that does not own the socket while greenlets wait on it,
+        the owning thread's hub closes it the next time it runs.
+        """
         state: State | None = self.__dict__.get("_g")
         if state is None:
             super().close(linger)
             return
-        if state.waiting.closed:
+        waiting = state.waiting
+        if waiting.closed:
             # Closed through another green object on the same libzmq socket.
             if self.context:
                 self.context._rm_socket(self)
             self._closed = True
             return
-        if state.busy is not None:
-            raise InvalidThreadUseError(state.busy)
+        if waiting.owner == LENT:
+            waiting.wrong_owner()  # in use by a running proxy: raises
+        if waiting.owned_elsewhere():
+            if waiting.readers or waiting.writers:
+                waiting.call_in_owner(self.close, linger)
+                return
+            waiting.adopt()  # idle: pyzmq lets any thread close it
         state.mark_closed()
         state.rstash.clear()
         state.sstash.clear()
-        state.waiting.close(lambda: _OriginalSocket.close(self, linger))
+        waiting.close(lambda: _OriginalSocket.close(self, linger))
 
     # -- endpoints and options: libzmq may consume ZMQ_FD's edge inside them --------
 
@@ -173,8 +131,8 @@ class Socket(_OriginalSocket):
     def _check_free(self) -> None:
         """Raise while a proxy running in another thread owns the socket."""
         state: State | None = self.__dict__.get("_g")
-        if state is not None and state.busy is not None:
-            raise InvalidThreadUseError(state.busy)
+        if state is not None and state.waiting.owner == LENT:
+            state.waiting.wrong_owner()
 
     def bind(self, addr: str) -> Any:
         """Bind to ``addr`` (pyzmq's bind: returns a context manager that unbinds)."""
@@ -210,13 +168,12 @@ class Socket(_OriginalSocket):
 
     def set(self, option: int, optval: Any) -> None:
         """Set a socket option; RCVTIMEO/SNDTIMEO take effect on the green waits too."""
-        state: State | None = self.__dict__.get("_g")
-        if state is not None and state.busy is not None:
-            raise InvalidThreadUseError(state.busy)
+        self._check_free()
         try:
             _set(self, option, optval)
         finally:
             self._after_call()
+        state: State | None = self.__dict__.get("_g")
         if state is not None:
             if option == _RCVTIMEO:
                 state.waiting.receive_timeout = int(optval)
@@ -228,25 +185,22 @@ class Socket(_OriginalSocket):
     def get(self, option: int) -> Any:
         """Get a socket option.
 
-        Reading EVENTS consumes ZMQ_FD's edge, so waiters are re-checked after
-        it.  RCVMORE answers for the calling greenlet's message.
+        EVENTS is the core's readiness: frames held for a later recv() are
+        readable, and reading it loses no wake-up of a parked greenlet.
+        RCVMORE answers for the calling greenlet's message.
         """
         state: State | None = self.__dict__.get("_g")
         if state is None:
             return _get(self, option)
-        if state.busy is not None:
-            raise InvalidThreadUseError(state.busy)
-        if state.rstash and (option == _RCVMORE or option == _EVENTS):
-            if state.rstash.get(getcurrent()):
-                if option == _RCVMORE:
-                    return 1
-                return int(_get(self, _EVENTS)) | _POLLIN
-        value = _get(self, option)
         if option == _EVENTS:
             waiting = state.waiting
-            if (waiting.readers or waiting.writers) and waiting.owner == _get_ident():
-                waiting.refresh()
-        return value
+            if waiting.owner != _get_ident():
+                waiting.wrong_owner()  # closed, lent, forked, or another thread's (adopts if idle)
+            return waiting.readiness()
+        if option == _RCVMORE and state.rstash and state.rstash.get(getcurrent()):
+            return 1
+        self._check_free()
+        return _get(self, option)
 
     getsockopt = get
 
@@ -264,43 +218,22 @@ class Socket(_OriginalSocket):
         """Send one frame, blocking only this greenlet (``flags=NOBLOCK``: never).
 
         As pyzmq's ``send``; ``routing_id`` (SERVER) and ``group`` (RADIO) are
-        kept on every path.  Frames sent with SNDMORE are held until the last
-        frame, then the message goes out whole.
+        kept on every path.  A message sent frame by frame (SNDMORE) waits, as
+        with libzmq, at its first frame until the socket can take it; its
+        frames are held and go out whole with the last one.
         """
         if routing_id is not None or group is not None:
             data = self._addressed(data, copy, track, routing_id, group)
         state = self._g
         if flags & _SNDMORE or state.sstash:
             return self._send_frame(state, data, flags, copy, track)
-        waiting = state.waiting
-        if (
-            data.__class__ is bytes
-            and not flags & ~_DONTWAIT
-            and copy is True
-            and track is False
-            and _gate_send is not None
-            and _gate_send(waiting, data) == 0
-        ):
-            return None  # sent by the C accelerator (it declines, or fails, to the path below)
-        if not waiting.writers and waiting.streak < _LIMIT:
-            try:
-                result = _send(self, data, flags | _DONTWAIT, copy, track)
-            except _Again:
-                if flags & _DONTWAIT:
-                    if waiting.readers:
-                        waiting.refresh()
-                    raise
-            except _ZMQError:
-                if waiting.readers:
-                    waiting.refresh()
-                raise
-            else:
-                waiting.streak += 1
-                if waiting.readers:
-                    waiting.refresh()
-                return result
-        frame, _ = self._held(data, copy, track, snapshot=False)
-        return self._send_waiting(state, [frame], flags)
+        timeout = 0 if flags & _DONTWAIT else None
+        if data.__class__ is bytes and not track:
+            state.waiting.send(data, timeout)
+            return None
+        frame, tracker = self._held(data, copy, track, snapshot=False)
+        state.waiting.send((frame,), timeout)
+        return tracker
 
     def send_multipart(
         self,
@@ -327,16 +260,17 @@ class Socket(_OriginalSocket):
         if not msg_parts:
             raise ValueError("send_multipart needs at least one frame")
         state = self._g
-        if flags & _SNDMORE or state.sstash:
+        if flags & _SNDMORE or state.sstash.get(getcurrent()):
             # Continue (or leave open) a message this greenlet sends frame by frame.
             result = None
             last = len(msg_parts) - 1
             for index, part in enumerate(msg_parts):
                 more = _SNDMORE if index < last else 0
-                result = self._send_frame(state, part, flags | more, copy, track)
+                result = self._send_frame(state, part, (flags & ~_SNDMORE) | more, copy, track)
             return result
         if copy:
             frames = list(msg_parts)
+            tracker = None
         else:
             threshold = self.copy_threshold
             frames = [
@@ -345,7 +279,9 @@ class Socket(_OriginalSocket):
                 else _Frame(part, track=track, copy_threshold=threshold)
                 for part in msg_parts
             ]
-        return self._send_message(state, frames, flags)
+            tracker = frames[-1].tracker if track else None
+        state.waiting.send(frames, 0 if flags & _DONTWAIT else None)
+        return tracker
 
     def _addressed(
         self, data: Any, copy: bool, track: bool, routing_id: Any, group: Any
@@ -381,69 +317,45 @@ class Socket(_OriginalSocket):
         return frame, frame.tracker
 
     def _send_frame(self, state: State, data: Any, flags: int, copy: bool, track: bool) -> Any:
-        """Frame-by-frame sending: hold SNDMORE frames, send the message on its last."""
+        """Frame-by-frame sending: wait at the first frame, send the message whole at the last.
+
+        The first SNDMORE frame waits until the socket can take a message and
+        keeps the head of the send queue for this greenlet (so nobody else
+        fills the queue meanwhile); the frames are held; the last one sends
+        them whole.  If that last send raises zmq.Again (NOBLOCK, a timeout),
+        the earlier frames stay held for the retry of the last one.
+        """
         current = getcurrent()
-        pending = state.sstash.get(current)
+        stash = state.sstash
         frame, tracker = self._held(data, copy, track, snapshot=True)
-        if flags & _SNDMORE:
-            if pending is None:
-                if self._closed:
-                    raise _ZMQError(zmq.ENOTSOCK)
-                if flags & _DONTWAIT and not self._writable_now(state):
-                    raise _Again()
-                pending = []
-                _remember(state.sstash, pending)
-            pending.append(frame)
-            return tracker
-        if pending is None:
-            pending = []
-        else:
-            del state.sstash[current]
-        pending.append(frame)
-        return self._send_message(state, pending, flags)
-
-    def _writable_now(self, state: State) -> bool:
-        """Whether a message could be sent now (for NOBLOCK on a first SNDMORE frame)."""
         waiting = state.waiting
-        if waiting.writers:
-            return False
-        try:
-            return bool(waiting.events() & zmq.POLLOUT)
-        finally:
-            if waiting.readers and waiting.owner == _get_ident():
-                waiting.refresh()
-
-    def _send_message(self, state: State, frames: list[Any], flags: int) -> Any:
-        """Send prepared frames as one message: try now, else wait in the queue."""
-        waiting = state.waiting
-        if not waiting.writers and waiting.streak < _LIMIT:
-            try:
-                if len(frames) == 1:
-                    result = _send(self, frames[0], _DONTWAIT | flags)
-                else:
-                    _send(self, frames[0], _DONTWAIT | _SNDMORE)
-                    result = _send_rest(self, frames, flags)
-            except _Again:
-                if flags & _DONTWAIT:
-                    if waiting.readers:
-                        waiting.refresh()
-                    raise
-            except _ZMQError:
-                if waiting.readers:
-                    waiting.refresh()
-                raise
-            else:
-                waiting.streak += 1
-                if waiting.readers:
-                    waiting.refresh()
-                return result
-        return self._send_waiting(state, frames, flags)
-
-    def _send_waiting(self, state: State, frames: list[Any], flags: int) -> Any:
-        """The slow path: queue behind other senders and wait for room (or time out)."""
-        waiting = waiting_here(state)
         timeout = 0 if flags & _DONTWAIT else None
-        return waiting.wait_send(frames, 0, timeout)
+        pending = stash.get(current)
+        if pending is None:
+            if not flags & _SNDMORE:
+                # One frame, while other greenlets have messages open.
+                waiting.send((frame,), timeout)
+                return tracker
+            if stash:
+                for glet in [glet for glet in stash if glet.dead]:
+                    del stash[glet]  # died mid-message: its frames never reached libzmq
+            reservation = waiting.reserve_send(timeout)
+            stash[current] = (reservation, [frame])
+            return tracker
+        reservation, frames = pending
+        frames.append(frame)
+        if flags & _SNDMORE:
+            return tracker
+        try:
+            waiting.send_reserved(reservation, frames, timeout)
+        except _Again:
+            frames.pop()  # the earlier frames stay held for the retry of this one
+            raise
+        except BaseException:
+            del stash[current]
+            raise
+        del stash[current]
+        return tracker
 
     # -- receiving -----------------------------------------------------------------
 
@@ -458,139 +370,50 @@ class Socket(_OriginalSocket):
         if state.rstash:
             rest = state.rstash.get(getcurrent())
             if rest:
-                return self._pop_held(state, rest, copy)
-        waiting = state.waiting
-        if copy is True and _gate_recv is not None:
-            message = _gate_recv(waiting)
-            if message.__class__ is list:
-                if len(message) > 1:
-                    _remember(state.rstash, message[1:])
-                return message[0]
-            # None (it may not run now) or -errno: the path below tries, and raises.
-        if not waiting.readers and waiting.streak < _LIMIT:
-            frame: Any
-            more: Any
-            try:
-                if copy:
-                    frame = _recv(self, _DONTWAIT)
-                    more = _getint(state.handle, _RCVMORE)
-                    if more < 0:
-                        more = _get(self, _RCVMORE)
-                else:
-                    frame = _recv(self, _DONTWAIT, False, track)
-                    more = frame.more
-            except _Again:
-                if flags & _DONTWAIT:
-                    if waiting.writers:
-                        waiting.refresh()
-                    raise
-            except _ZMQError:
-                if waiting.writers:
-                    waiting.refresh()
-                raise
-            else:
-                if more:
-                    self._hold_rest(state, copy)
-                waiting.streak += 1
-                if waiting.writers:
-                    waiting.refresh()
-                return frame
-        message = waiting_here(state).wait_recv(0 if flags & _DONTWAIT else None, copy)
+                return _as_frame(state.take_held(rest), copy, bool(rest))
+        message = state.waiting.recv(0 if flags & _DONTWAIT else None, copy)
         if len(message) > 1:
-            _remember(state.rstash, message[1:])
+            state.hold_rest(message[1:])
         return message[0]
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
-        """Receive a whole multipart message, blocking only this greenlet."""
+        """Receive a whole multipart message, blocking only this greenlet.
+
+        After recv() of the first frames of a message, the rest of it.
+        """
         state = self._g
-        if track or (state.rstash and state.rstash.get(getcurrent())):
-            # Finish a message started frame by frame (or track each frame).
-            return super().recv_multipart(flags, copy, track)
-        waiting = state.waiting
-        if not waiting.readers and waiting.streak < _LIMIT and not waiting.closed:
-            try:
-                message = waiting.recv_now(copy)
-            except _Again:
-                if flags & _DONTWAIT:
-                    if waiting.writers:
-                        waiting.refresh()
-                    raise
-            except _ZMQError:
-                if waiting.writers:
-                    waiting.refresh()
-                raise
-            else:
-                waiting.streak += 1
-                if waiting.writers:
-                    waiting.refresh()
-                return message
-        return waiting_here(state).wait_recv(0 if flags & _DONTWAIT else None, copy)
+        if state.rstash:
+            rest = state.rstash.get(getcurrent())
+            if rest:
+                frames = []
+                while rest:
+                    frames.append(_as_frame(state.take_held(rest), copy, bool(rest)))
+                return frames
+        return state.waiting.recv(0 if flags & _DONTWAIT else None, copy)
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
         """Receive one frame into ``buffer``, blocking only this greenlet.
 
         Returns the frame's full size, which may exceed what fitted (truncated).
         """
-        state = self._g
-        rest = state.rstash.get(getcurrent()) if state.rstash else None
-        if not rest:
-            waiting = state.waiting
-            if not waiting.readers and waiting.streak < _LIMIT:
-                try:
-                    size = _recv_into(self, buffer, nbytes=nbytes, flags=flags | _DONTWAIT)
-                except _Again:
-                    if flags & _DONTWAIT:
-                        if waiting.writers:
-                            waiting.refresh()
-                        raise
-                except _ZMQError:
-                    if waiting.writers:
-                        waiting.refresh()
-                    raise
-                else:
-                    if _more(self, state.handle):
-                        self._hold_rest(state, True)
-                    waiting.streak += 1
-                    if waiting.writers:
-                        waiting.refresh()
-                    return int(size)
-            data = self.recv(flags)
-        else:
-            data = self._pop_held(state, rest, True)
+        if nbytes < 0:
+            raise ValueError(f"nbytes must be non-negative: {nbytes}")
+        data = self.recv(flags)
         view = memoryview(buffer).cast("B")
         room = len(view) if nbytes <= 0 else min(nbytes, len(view))
         count = min(room, len(data))
         view[:count] = data[:count]
         return len(data)
 
-    def _hold_rest(self, state: State, copy: bool) -> None:
-        """Take the rest of the message just started, for the current greenlet."""
-        rest: list[Any] = []
-        if copy:
-            handle = state.handle
-            while True:
-                rest.append(_recv(self, _DONTWAIT))
-                if not _more(self, handle):
-                    break
-        else:
-            while True:
-                frame = _recv(self, _DONTWAIT, False)
-                rest.append(frame)
-                if not frame.more:
-                    break
-        _remember(state.rstash, rest)
 
-    def _pop_held(self, state: State, rest: list[Any], copy: bool) -> Any:
-        """The next held frame of the current greenlet's message."""
-        frame = rest.pop(0)
-        if not rest:
-            del state.rstash[getcurrent()]
-        if copy:
-            return frame.bytes if isinstance(frame, _Frame) else frame
-        if not isinstance(frame, _Frame):
-            frame = _Frame(frame)
-            frame.more = bool(rest)
-        return frame
+def _as_frame(frame: Any, copy: bool, more: bool) -> Any:
+    """A held frame as recv() returns it: bytes (``copy``) or a zmq.Frame."""
+    if copy:
+        return frame.bytes if isinstance(frame, _Frame) else frame
+    if not isinstance(frame, _Frame):
+        frame = _Frame(frame)
+        frame.more = more
+    return frame
 
 
 class Context(_OriginalContext[Socket]):

@@ -25,8 +25,9 @@ from gevent._hub_local import get_hub_if_exists
 from zmq.backend import proxy as _proxy
 from zmq.backend import proxy_steerable as _proxy_steerable
 
+from gzmq._ownership import LENT
 from gzmq.errors import InvalidThreadUseError
-from gzmq.green._state import BUSY_STREAK, State, state_of, waiting_here
+from gzmq.green._state import State, state_of, waiting_here
 
 _PlainSocket = zmq.Socket  # pyzmq's own class (gzmq.green is imported before any patch)
 _ids = itertools.count()
@@ -34,9 +35,9 @@ _ids = itertools.count()
 __all__ = ["device", "proxy", "proxy_steerable"]
 
 
-def _claim(sockets: tuple[Any, ...]) -> list[State]:
-    """Reserve the green sockets among ``sockets`` for the proxy thread."""
-    claimed: list[State] = []
+def _claim(sockets: tuple[Any, ...]) -> list[tuple[State, int]]:
+    """Lend the green sockets among ``sockets`` to the proxy thread (with their owners)."""
+    claimed: list[tuple[State, int]] = []
     seen: set[int] = set()
     try:
         for sock in sockets:
@@ -47,28 +48,29 @@ def _claim(sockets: tuple[Any, ...]) -> list[State]:
             if state is None:
                 continue
             waiting = waiting_here(state)
-            if waiting.closed:
-                raise zmq.ZMQError(zmq.ENOTSOCK, "Socket is closed")
             if waiting.readers or waiting.writers:
                 raise InvalidThreadUseError(
                     f"cannot start a proxy on {sock!r}: other greenlets are waiting on it"
                 )
-            state.busy = (
+            # Every call on the socket raises this while the proxy has it.
+            waiting.holder = (
                 f"{sock!r} is in use by a running proxy; it can be used again "
                 "when the proxy returns"
             )
-            waiting.streak = BUSY_STREAK
-            claimed.append(state)
+            claimed.append((state, waiting.owner))
+            waiting.owner = LENT
     except BaseException:
         _release(claimed)
         raise
     return claimed
 
 
-def _release(claimed: list[State]) -> None:
-    for state in claimed:
-        state.busy = None
-        state.waiting.streak = 0
+def _release(claimed: list[tuple[State, int]]) -> None:
+    for state, owner in claimed:
+        waiting = state.waiting
+        waiting.holder = None
+        if waiting.owner == LENT:
+            waiting.owner = owner
 
 
 def _steering_pair(context: Any) -> tuple[Any, Any] | None:

@@ -24,7 +24,6 @@ import gevent
 import zmq
 from gevent import get_hub
 from gevent.hub import Waiter
-from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 from zmq.backend import zmq_poll as _zmq_poll
 
@@ -84,47 +83,46 @@ class _Entry:
         """Not used: a poll's timeout is its own timer."""
 
 
-def _green(items: list[tuple[Any, int]]) -> list[tuple[State, int]]:
-    """The green sockets among ``items``, with their flags."""
-    greens = []
-    for sock, flags in items:
-        if isinstance(sock, _BackendSocket):
-            state = state_of(sock)
-            if state is not None:
-                greens.append((state, flags))
-    return greens
+def _check(items: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """What is ready now, in the order of ``items``.
 
-
-def _check(items: list[tuple[Any, int]], greens: list[tuple[State, int]]) -> list[tuple[Any, int]]:
-    """What is ready now; then re-check the waiters whose wake-up the check may have consumed.
-
-    A closed socket raises (libzmq would take its freed handle for fd 0).
+    A green socket answers with its core's readiness (what it holds outside
+    libzmq counts; the parked greenlets whose wake-up the check may consume
+    are re-checked); anything else with zmq_poll.  A closed socket raises
+    (libzmq would take its freed handle for fd 0).
     """
     for sock, _ in items:
         if isinstance(sock, _BackendSocket) and getattr(sock, "_closed", False):
             raise SocketClosedError() if state_of(sock) is not None else zmq.ZMQError(zmq.ENOTSOCK)
-    ready: list[tuple[Any, int]] = _zmq_poll(items, 0)
-    ident = _get_ident()
-    for state, flags in greens:
-        waiting = state.waiting
-        if (waiting.readers or waiting.writers) and waiting.owner == ident and not waiting.closed:
-            waiting.refresh()
-        if flags & _POLLIN and state.rstash and state.rstash.get(getcurrent()):
-            ready = _with_held(ready, items, state)
+    others = [item for item in items if _green_state(item[0]) is None]
+    polled: list[tuple[Any, int]] = _zmq_poll(others, 0) if others else []
+    ready: list[tuple[Any, int]] = []
+    position = 0
+    for sock, flags in items:
+        state = _green_state(sock)
+        if state is not None:
+            events = waiting_here(state).readiness() & flags & (_POLLIN | _POLLOUT)
+            if events:
+                ready.append((sock, events))
+            continue
+        if position < len(polled) and _same(polled[position][0], sock):
+            ready.append(polled[position])
+            position += 1
     return ready
 
 
-def _with_held(
-    ready: list[tuple[Any, int]], items: list[tuple[Any, int]], state: State
-) -> list[tuple[Any, int]]:
-    """Add POLLIN for a socket on which this greenlet holds the rest of a message."""
-    sock = next(sock for sock, _ in items if state_of(sock) is state)
-    for index, (ready_sock, events) in enumerate(ready):
-        if ready_sock is sock:
-            ready[index] = (sock, events | _POLLIN)
-            return ready
-    ready.append((sock, _POLLIN))
-    return ready
+def _same(returned: Any, sock: Any) -> bool:
+    """Whether zmq_poll's ``returned`` stands for ``sock`` (fds stand for fileno() objects)."""
+    if returned is sock:
+        return True
+    if isinstance(sock, _BackendSocket) or isinstance(sock, int):
+        return bool(returned == sock)
+    return isinstance(returned, int) and returned == _fd_of(sock)
+
+
+def _green_state(sock: Any) -> State | None:
+    """The core State of a green socket, None for anything else (other zmq sockets, fds)."""
+    return state_of(sock) if isinstance(sock, _BackendSocket) else None
 
 
 def _fd_of(sock: Any) -> int:
@@ -138,8 +136,7 @@ def _fd_of(sock: Any) -> int:
 
 def _poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any, int]]:
     """Poll ``items`` ((socket or fd, flags) pairs); timeout in seconds, None forever."""
-    greens = _green(items)
-    ready = _check(items, greens)
+    ready = _check(items)
     if ready or timeout == 0:
         return ready
     if not items:
@@ -197,7 +194,7 @@ def _poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any
             waiter = Waiter(hub)
             wake.waiter = waiter
             waiter.get()
-            ready = _check(items, greens)
+            ready = _check(items)
             if ready or wake.expired:
                 return ready
     finally:
