@@ -29,7 +29,6 @@ from typing import Any
 import zmq
 from gevent import get_hub
 from gevent.lock import Semaphore
-from zmq.backend import Socket as _BackendSocket
 from zmq.backend import proxy_steerable as _proxy_steerable
 from zope.interface import implementer
 
@@ -41,8 +40,6 @@ from gzmq.socket import Socket, Writable
 
 __all__ = ["Proxy", "ProxyStatistics", "SideStatistics"]
 
-_send = _BackendSocket.send
-_DONTWAIT = int(zmq.DONTWAIT)
 _get_ident = threading.get_ident
 _ids = itertools.count()
 
@@ -281,14 +278,15 @@ class Proxy:
             outer.linger = 0
             inner.bind(address)
             outer.connect(address)
+            control = Waiting(outer)
             if self._paused:
-                _send(outer, _PAUSE, _DONTWAIT)  # read before anything is forwarded
+                control.send(_PAUSE, 0)  # read before anything is forwarded
         except BaseException:
             inner.close(0)
             outer.close(0)
             raise
         self._inner = inner
-        self._control = Waiting(outer)
+        self._control = control
 
     def _forward(self) -> zmq.ZMQError | None:
         """(In the proxy thread.) Run libzmq's proxy, then close what it held."""
@@ -444,13 +442,11 @@ class Proxy:
         if self._state != _RUNNING or self._terminating or control is None:
             return
         self._terminating = True
-        outer = control.socket
         try:
-            _send(outer, _STATISTICS, _DONTWAIT)
-            _send(outer, _TERMINATE, _DONTWAIT)
+            control.send(_STATISTICS, 0)
+            control.send(_TERMINATE, 0)
         except zmq.ZMQError:
             pass  # the context is going away: the proxy ends with ETERM
-        control.after_call()
 
     def _close_lent(self, sock: Socket, linger: int | None) -> None:
         """``sock.close()`` was called on a socket lent to this proxy: end the proxy.
