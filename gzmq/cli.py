@@ -505,10 +505,19 @@ _SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
 ]
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: print the versions gzmq runs with and the accelerator, then exit 0."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(_s.version_report())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gzmq`` command, with every subcommand."""
-    from gzmq import __version__
-
     parser = argparse.ArgumentParser(
         prog="gzmq",
         description="ZeroMQ for gevent: command-line tools.",
@@ -516,7 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status: 0 ok, 1 runtime failure, 2 usage error.",
         formatter_class=_s.HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"gzmq {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the versions of gzmq, libzmq, pyzmq, gevent and Python, and whether "
+        "the C accelerator is on, then exit",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for add in _SUBCOMMANDS:

@@ -174,6 +174,49 @@ def test_help_of_each_subcommand(name: str) -> None:
     assert re.search(rf"^  gzmq {name}\b", examples, re.M), done.stdout
 
 
+def test_version_names_every_component_and_the_accelerator() -> None:
+    """`gzmq --version` prints the gzmq, libzmq, pyzmq, gevent, Python versions, accelerator."""
+    import platform
+
+    import gevent
+
+    import gzmq
+
+    done = gzmq_run("--version")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:5] == [
+        f"gzmq {gzmq.__version__}",
+        f"libzmq {zmq.zmq_version()}",
+        f"pyzmq {zmq.__version__}",
+        f"gevent {gevent.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()})",
+    ]
+    expected = "on" if gzmq.accelerated else f"off ({gzmq.accelerator_reason})"
+    assert lines[5:] == [f"C accelerator: {expected}"]
+
+
+@pytest.mark.parametrize(("value", "off"), [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_version_shows_GZMQ_PURE_PYTHON(value: str, off: bool) -> None:
+    """GZMQ_PURE_PYTHON=1 or yes turns the accelerator off and --version says why; 0 does not."""
+    import os
+
+    import gzmq
+
+    environment = {**os.environ, "GZMQ_PURE_PYTHON": value}
+    done = subprocess.run(
+        [*GZMQ, "--version"], capture_output=True, text=True, timeout=20, env=environment
+    )
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.splitlines()[-1]
+    if off:
+        assert last == "C accelerator: off (GZMQ_PURE_PYTHON is set)"
+    else:
+        assert last.startswith("C accelerator: ") and "GZMQ_PURE_PYTHON" not in last, last
+        if gzmq.accelerated:
+            assert last == "C accelerator: on"
+
+
 def test_no_subcommand_is_a_usage_error() -> None:
     """`gzmq` alone and an unknown subcommand exit 2 with a usage message."""
     for args in [(), ("frobnicate",)]:
