@@ -274,15 +274,21 @@ class _ExitWorker:
                 return
             self.go.acquire()
             self.done.acquire()
+            parked = _allocate_lock()
+            parked.acquire()
             try:
-                _start_new_thread(self._run, ())
+                _start_new_thread(self._run, (parked,))
             except RuntimeError:  # "can't create new thread at interpreter shutdown"
                 self.go.release()
                 self.done.release()
                 return
+            # Wait until the thread sleeps: its start must not steal the GIL
+            # from whatever the caller does next.
+            parked.acquire()
             self.started = True
 
-    def _run(self) -> None:
+    def _run(self, parked: Any) -> None:
+        parked.release()
         self.go.acquire()
         try:
             for context in self.contexts:
