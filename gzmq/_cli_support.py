@@ -408,6 +408,31 @@ def add_format_arguments(parser: argparse.ArgumentParser, direction: str) -> Non
     group.add_argument("-s", "--separator", metavar="SEP", help=sep_help)
 
 
+def accelerator_status() -> str:
+    """``C accelerator: on``, or ``C accelerator: off (why)``."""
+    if gzmq.accelerated:
+        return "C accelerator: on"
+    return f"C accelerator: off ({gzmq.accelerator_reason})"
+
+
+def version_report() -> str:
+    """What ``gzmq --version`` prints: the versions gzmq runs with, and the accelerator."""
+    import platform
+
+    import gevent
+
+    return "\n".join(
+        [
+            f"gzmq {gzmq.__version__}",
+            f"libzmq {zmq.zmq_version()}",
+            f"pyzmq {zmq.__version__}",
+            f"gevent {gevent.__version__}",
+            f"Python {platform.python_version()} ({platform.python_implementation()})",
+            accelerator_status(),
+        ]
+    )
+
+
 def say(text: str) -> None:
     """A line on stderr, at once."""
     print(text, file=sys.stderr, flush=True)

@@ -6,7 +6,8 @@ child.  Closing a context closes its sockets and terminates libzmq's context
 in gevent's threadpool, so the hub never blocks on lingering messages.
 
 At interpreter exit gzmq closes the sockets that are still open and
-terminates every context off the main thread.  Exit waits at most
+terminates every context in a thread started with the first context (a
+thread cannot be started during interpreter shutdown).  Exit waits at most
 :data:`EXIT_GRACE` seconds for queued messages to be delivered (the sockets'
 ``linger``); if that takes longer than half a second it says so once,
 through :mod:`warnings`, as zeromq.js does.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-import time
 import warnings
 import weakref
 from collections.abc import Mapping
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import zmq
 from gevent import get_hub
+from gevent.monkey import get_original
 from zope.interface import implementer
 
 from gzmq.errors import GzmqWarning
@@ -84,6 +85,10 @@ def curve_keypair() -> KeyPair:
 #: pyzmq's own Context, bound at import: gzmq.monkey may later replace
 #: ``zmq.Context`` with the green one, which native sockets do not need.
 _PyzmqContext = zmq.Context
+
+#: The real thread primitives, even where gevent has patched them (for the exit thread).
+_start_new_thread: Any = get_original("_thread", "start_new_thread")
+_allocate_lock: Any = get_original("_thread", "allocate_lock")
 
 _contexts: weakref.WeakSet[Context] = weakref.WeakSet()
 
@@ -152,6 +157,7 @@ class Context:
             self._zmq.term()  # no sockets yet: returns at once
             raise
         _contexts.add(self)
+        _exit_worker.start()
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else f" {len(self._sockets)} sockets"
@@ -240,13 +246,94 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+class _ExitWorker:
+    """An OS thread, started with the first context, that terminates contexts at exit.
+
+    Python 3.12 forbids starting a thread during interpreter shutdown, when
+    atexit handlers run, so the thread that waits for libzmq's lingering
+    sockets is started beforehand and sleeps on a lock until exit.  It is a
+    real thread even when gevent has patched :mod:`threading`, so that exit
+    can wait for it with a timeout without running the hub.
+    """
+
+    __slots__ = ("contexts", "done", "go", "lock", "started")
+
+    def __init__(self) -> None:
+        self.contexts: list[Context] = []
+        self.lock = _allocate_lock()  # guards the start
+        self.go = _allocate_lock()  # released by the exit handler
+        self.done = _allocate_lock()  # released by the thread when every context ended
+        self.started = False
+
+    def start(self) -> None:
+        """Start the thread unless it runs; during shutdown it cannot, and stays off."""
+        if self.started:
+            return
+        with self.lock:
+            if self.started:
+                return
+            self.go.acquire()
+            self.done.acquire()
+            parked = _allocate_lock()
+            parked.acquire()
+            try:
+                _start_new_thread(self._run, (parked,))
+            except RuntimeError:  # "can't create new thread at interpreter shutdown"
+                self.go.release()
+                self.done.release()
+                return
+            # Wait until the thread sleeps: its start must not steal the GIL
+            # from whatever the caller does next.
+            parked.acquire()
+            self.started = True
+
+    def _run(self, parked: Any) -> None:
+        parked.release()
+        self.go.acquire()
+        try:
+            for context in self.contexts:
+                try:
+                    context._zmq.term()
+                except zmq.ZMQError:
+                    pass  # nothing left to wait for on this one
+        finally:
+            self.done.release()
+
+    def terminate(self, contexts: list[Context]) -> None:
+        """Terminate ``contexts`` in the thread; wait at most EXIT_GRACE, warn after 0.5 s."""
+        if not self.started:
+            return  # no thread (first context made during shutdown): exit drops the queues
+        self.contexts = contexts
+        self.go.release()
+        if self.done.acquire(timeout=_EXIT_WARN_AFTER):
+            return
+        warnings.warn(
+            "gzmq: waiting for queued messages to be delivered before exit "
+            f"(at most {EXIT_GRACE:g} s); set linger=0 on sockets to drop them",
+            GzmqWarning,
+            stacklevel=1,
+        )
+        self.done.acquire(timeout=EXIT_GRACE - _EXIT_WARN_AFTER)
+
+
+_exit_worker = _ExitWorker()
+
+
+def _new_exit_worker_after_fork() -> None:
+    """A forked child has no exit thread: the next context starts its own."""
+    global _exit_worker
+    _exit_worker = _ExitWorker()
+
+
+os.register_at_fork(after_in_child=_new_exit_worker_after_fork)
+
+
 def _close_at_exit() -> None:
     """Close open sockets and terminate contexts; wait for queued messages, bounded."""
     pid = os.getpid()
     contexts = [c for c in list(_contexts) if not c._closed and c._pid == pid]
     if not contexts:
         return
-    terms = []
     for context in contexts:
         context._closed = True
         for socket in list(context._sockets):
@@ -254,25 +341,7 @@ def _close_at_exit() -> None:
                 socket.close()
             except Exception:  # noqa: BLE001 - exit must not fail on one broken socket
                 pass
-        thread = threading.Thread(target=context._zmq.term, name="gzmq-exit-term", daemon=True)
-        thread.start()
-        terms.append(thread)
-    if not _join_all(terms, _EXIT_WARN_AFTER):
-        warnings.warn(
-            "gzmq: waiting for queued messages to be delivered before exit "
-            f"(at most {EXIT_GRACE:g} s); set linger=0 on sockets to drop them",
-            GzmqWarning,
-            stacklevel=1,
-        )
-        _join_all(terms, EXIT_GRACE - _EXIT_WARN_AFTER)
-
-
-def _join_all(threads: list[threading.Thread], seconds: float) -> bool:
-    """Join every thread within ``seconds`` in all; whether they all ended."""
-    deadline = time.monotonic() + seconds
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return not any(thread.is_alive() for thread in threads)
+    _exit_worker.terminate(contexts)
 
 
 atexit.register(_close_at_exit)

@@ -9,180 +9,24 @@ pair and list the ``_add_`` function in :data:`_SUBCOMMANDS`.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gevent
-import gevent.queue
 import zmq
 
 import gzmq
 from gzmq import _cli_support as _s
 from gzmq._cli_proxy import add_proxy
+from gzmq._cli_send import add_send
 
 __all__ = ["build_parser", "main"]
 
 Subparsers = Any  # argparse._SubParsersAction, private in typeshed
-
-
-# -- send ------------------------------------------------------------------------------
-
-
-
-def _add_send(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "send",
-        help="send messages from the arguments or from stdin",
-        description="Send each argument, or each line of stdin, as a message. A REQ "
-        "socket prints each reply (in --format) on stdout.",
-        epilog="examples:\n"
-        "  gzmq send --connect tcp://127.0.0.1:5555 hello world\n"
-        "  seq 100 | gzmq send --type pub --bind 'tcp://*:5556' --delay 1\n"
-        "  gzmq send --type req --connect tcp://127.0.0.1:5557 --separator '|' 'part1|part2'",
-        formatter_class=_s.HelpFormatter,
-    )
-    _s.add_socket_arguments(parser, "push")
-    _s.add_format_arguments(parser, "in")
-    parser.add_argument(
-        "messages",
-        nargs="*",
-        metavar="MESSAGE",
-        help="the messages to send (default: read them from stdin)",
-    )
-    parser.add_argument(
-        "-n",
-        "--count",
-        type=_s.count,
-        metavar="N",
-        help="send N messages: repeat the arguments as needed, or stop after N from stdin",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_s.seconds,
-        metavar="SECONDS",
-        help="give up (exit 1) when a send, or a REQ's reply, takes longer",
-    )
-    parser.add_argument(
-        "--delay",
-        type=_s.seconds,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait before the first message (lets PUB subscribers connect and subscribe)",
-    )
-    parser.add_argument(
-        "--interval",
-        type=_s.seconds,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait between messages",
-    )
-    parser.add_argument(
-        "--linger",
-        type=int,
-        default=5000,
-        metavar="MS",
-        help="at the end, wait at most MS milliseconds for queued messages to go out "
-        "(-1: forever; default 5000)",
-    )
-    parser.set_defaults(handler=_run_send)
-
-
-def _send_source(args: argparse.Namespace) -> Iterator[list[bytes]]:
-    """The messages to send, parsed, from the arguments or from stdin."""
-    separator = _s.separator_of(args)
-    if args.messages:
-        raw = [os.fsencode(message) for message in args.messages]
-        items: Iterable[bytes] = raw
-        if args.count is not None:
-            items = itertools.islice(itertools.cycle(raw), args.count)
-        for number, item in enumerate(items, 1):
-            try:
-                yield _s.parse_message(item, args.format, separator)
-            except ValueError as error:
-                raise _s.CommandError(f"message {number}: {error}") from None
-        return
-    stdin = sys.stdin.fileno()
-    if args.format == "raw":
-        yield _s.parse_message(b"".join(_s.read_chunks(stdin)), "raw", separator)
-        return
-    lines: Iterable[bytes] = _s.read_lines(stdin)
-    if args.count is not None:
-        lines = itertools.islice(lines, args.count)
-    for number, line in enumerate(lines, 1):
-        try:
-            yield _s.parse_message(line, args.format, separator)
-        except ValueError as error:
-            raise _s.CommandError(f"stdin line {number}: {error}") from None
-
-
-def _run_send(args: argparse.Namespace) -> int:
-    """``gzmq send``: send messages; a REQ socket prints each reply."""
-
-    def body() -> int:
-        _s.check_socket_arguments(args, "send", _s.SEND_TYPES)
-        return _s.run_stoppable(lambda: _send(args))
-
-    return _s.run_command("send", body)
-
-
-def _send(args: argparse.Namespace) -> int:
-    context = gzmq.Context()
-    reader = None
-    try:
-        sock, _ = _s.open_socket(args, context)
-        # One greenlet reads the input (stdin reads run in a thread) while this
-        # one sends: a send waiting for a peer never stops the reading, and a
-        # terminal waiting for a line never stops the socket.
-        messages: gevent.queue.Queue[list[bytes] | _s.CommandError | None] = gevent.queue.Queue(
-            1000
-        )
-
-        def produce() -> None:
-            try:
-                for message in _send_source(args):
-                    messages.put(message)
-            except _s.CommandError as error:
-                messages.put(error)
-            messages.put(None)
-
-        reader = gevent.spawn(produce)
-        separator = _s.separator_of(args)
-        out = sys.stdout.buffer
-        if args.delay:
-            gevent.sleep(args.delay)
-        sent = 0
-        while (item := messages.get()) is not None:
-            if isinstance(item, _s.CommandError):
-                raise item
-            if sent and args.interval:
-                gevent.sleep(args.interval)
-            try:
-                sock.send(item, timeout=args.timeout)
-            except zmq.Again:
-                raise _s.CommandError(
-                    f"timed out: message {sent + 1} not accepted within {args.timeout:g} s "
-                    "(is a peer connected, and reading?)"
-                ) from None
-            sent += 1
-            if args.type == "req":
-                try:
-                    reply = sock.recv(timeout=args.timeout)
-                except zmq.Again:
-                    raise _s.CommandError(
-                        f"timed out: no reply to message {sent} within {args.timeout:g} s"
-                    ) from None
-                out.write(_s.format_message(reply, args.format, separator))
-                out.flush()
-        return _s.EXIT_OK
-    finally:
-        if reader is not None:
-            reader.kill(block=False)
-        context.close(linger=args.linger)
 
 
 # -- recv ------------------------------------------------------------------------------
@@ -496,7 +340,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 # -- the parser ----------------------------------------------------------------
 
 _SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
-    _add_send,
+    add_send,
     _add_recv,
     add_proxy,
     _add_monitor,
@@ -505,10 +349,19 @@ _SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
 ]
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: print the versions gzmq runs with and the accelerator, then exit 0."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(_s.version_report())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gzmq`` command, with every subcommand."""
-    from gzmq import __version__
-
     parser = argparse.ArgumentParser(
         prog="gzmq",
         description="ZeroMQ for gevent: command-line tools.",
@@ -516,7 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status: 0 ok, 1 runtime failure, 2 usage error.",
         formatter_class=_s.HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"gzmq {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the versions of gzmq, libzmq, pyzmq, gevent and Python, and whether "
+        "the C accelerator is on, then exit",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for add in _SUBCOMMANDS:

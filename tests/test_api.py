@@ -232,6 +232,45 @@ def test_interpreter_exit_does_not_hang_on_unsent_messages() -> None:
     assert result.stderr.count("waiting for queued messages") == 1
 
 
+def test_interpreter_exit_with_patched_threads_does_not_hang() -> None:
+    """With gevent's threading patched, exit still warns once and ends in bounded time."""
+    script = textwrap.dedent(
+        """
+        from gevent import monkey
+        monkey.patch_all()
+        import gzmq
+        push = gzmq.Push()
+        push.connect("tcp://127.0.0.1:1")
+        push.send(b"never delivered")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("waiting for queued messages") == 1
+
+
+def test_interpreter_exit_delivers_queued_messages(context: gzmq.Context) -> None:
+    """A message queued just before exit is delivered: exit waits for the socket's linger."""
+    pull = gzmq.Pull(context=context, linger=0)
+    pull.bind("tcp://127.0.0.1:*")
+    script = textwrap.dedent(
+        f"""
+        import gzmq
+        push = gzmq.Push()
+        push.connect({pull.last_endpoint!r})
+        push.send(b"last words")
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    try:
+        assert pull.recv(timeout=20) == [b"last words"]
+    finally:
+        _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 0, stderr
+
+
 def test_bind_to_host_name_resolves_cooperatively(context: gzmq.Context) -> None:
     """bind("tcp://localhost:*") resolves through gevent; endpoints and unbind use the name."""
     pull = gzmq.Pull(context=context, linger=0)

@@ -68,3 +68,37 @@ def test_list_names_every_case() -> None:
     assert done.returncode == 0
     for name in CASE_NAMES:
         assert f"{name}:" in done.stdout
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    """The progress bar is drawn when stderr is a terminal, never into a redirected stderr."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    command = [*GZMQ, "bench", "overhead", "--quick"]
+    redirected = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert redirected.returncode == 0, redirected.stderr[-2000:]
+    assert redirected.stderr == ""
+    assert "gzmq's C accelerator: " in redirected.stdout
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    drawn = b""
+    try:
+        bench = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
+        os.close(follower)
+        while True:  # read as it comes: a full terminal buffer would stop the command
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command ended and its terminal is drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert bench.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    assert b"\r" in drawn and b"overhead/" in drawn, drawn[-500:]

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -172,6 +173,49 @@ def test_help_of_each_subcommand(name: str) -> None:
     assert "\nexamples:\n" in done.stdout, done.stdout
     examples = done.stdout.split("\nexamples:\n", 1)[1]
     assert re.search(rf"^  gzmq {name}\b", examples, re.M), done.stdout
+
+
+def test_version_names_every_component_and_the_accelerator() -> None:
+    """`gzmq --version` prints the gzmq, libzmq, pyzmq, gevent, Python versions, accelerator."""
+    import platform
+
+    import gevent
+
+    import gzmq
+
+    done = gzmq_run("--version")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:5] == [
+        f"gzmq {gzmq.__version__}",
+        f"libzmq {zmq.zmq_version()}",
+        f"pyzmq {zmq.__version__}",
+        f"gevent {gevent.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()})",
+    ]
+    expected = "on" if gzmq.accelerated else f"off ({gzmq.accelerator_reason})"
+    assert lines[5:] == [f"C accelerator: {expected}"]
+
+
+@pytest.mark.parametrize(("value", "off"), [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_version_shows_GZMQ_PURE_PYTHON(value: str, off: bool) -> None:
+    """GZMQ_PURE_PYTHON=1 or yes turns the accelerator off and --version says why; 0 does not."""
+    import os
+
+    import gzmq
+
+    environment = {**os.environ, "GZMQ_PURE_PYTHON": value}
+    done = subprocess.run(
+        [*GZMQ, "--version"], capture_output=True, text=True, timeout=20, env=environment
+    )
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.splitlines()[-1]
+    if off:
+        assert last == "C accelerator: off (GZMQ_PURE_PYTHON is set)"
+    else:
+        assert last.startswith("C accelerator: ") and "GZMQ_PURE_PYTHON" not in last, last
+        if gzmq.accelerated:
+            assert last == "C accelerator: on"
 
 
 def test_no_subcommand_is_a_usage_error() -> None:
@@ -385,6 +429,136 @@ def test_send_timeout_without_peer_is_a_runtime_failure() -> None:
     done = gzmq_run("send", "--bind", "tcp://127.0.0.1:*", "--timeout", "0.3", "lost")
     assert done.returncode == 1
     assert "timed out" in done.stderr
+
+
+@pytest.mark.parametrize("socket_type", ["push", "dealer", "pair", "req", "pub", "xpub", "router"])
+@pytest.mark.parametrize("side", ["connect", "bind"])
+def test_send_with_no_peer_fails_within_timeout(socket_type: str, side: str) -> None:
+    """With no peer, --timeout ends the run (linger included) with exit 1 and says why."""
+    endpoint = free_tcp_endpoint() if side == "connect" else "tcp://127.0.0.1:*"
+    done = gzmq_run(
+        "send", "--type", socket_type, f"--{side}", endpoint, "--timeout", "0.5", "a|b",
+        "--separator", "|", timeout=15,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "timed out after 0.5 s" in done.stderr
+    assert "no peer connected" in done.stderr and "nothing sent" in done.stderr
+    where = "is anything listening at" if side == "connect" else "nothing connected to tcp://"
+    assert where in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("timeout", [None, "30"])
+def test_send_to_an_unresolvable_host_fails_at_once(timeout: str | None) -> None:
+    """A --connect host name that does not resolve is an exit 1 naming it, timeout or not."""
+    extra = [] if timeout is None else ["--timeout", timeout]
+    done = gzmq_run("send", "--connect", "tcp://no-such-host.invalid:5555", *extra, "hi")
+    assert done.returncode == 1, done.stderr
+    assert "cannot resolve host 'no-such-host.invalid'" in done.stderr
+
+
+def test_send_waits_for_a_listener_that_comes_later(start: type[Running]) -> None:
+    """Without --timeout, send waits for a peer, then delivers and exits 0."""
+    endpoint = free_tcp_endpoint()
+    send = start("send", "--connect", endpoint, "late", "later")
+    recv = start("recv", "--bind", endpoint, "--count", "2")
+    code, out, err = recv.wait()
+    assert code == 0 and out == "late\nlater\n", err
+    code, _, err = send.wait()
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("bound", [["--timeout", "2"], ["--linger", "300"]])
+def test_send_fails_when_queued_messages_outlast_the_final_wait(bound: list[str]) -> None:
+    """A message handed to a peer that stopped reading outlasts --linger/--timeout: exit 1."""
+    peer_script = textwrap.dedent(
+        """
+        import os, signal, gzmq
+        pull = gzmq.Pull(linger=0, receive_high_water_mark=1)
+        events = pull.events
+        pull.bind("tcp://127.0.0.1:*")
+        print(pull.last_endpoint, flush=True)
+        events.wait_for("handshake", timeout=20)
+        print("ready", flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)  # a peer that no longer reads
+        """
+    )
+    peer = subprocess.Popen([sys.executable, "-c", peer_script], stdout=subprocess.PIPE, text=True)
+    send = None
+    try:
+        assert peer.stdout is not None
+        endpoint = peer.stdout.readline().strip()
+        send = subprocess.Popen(
+            [*GZMQ, "send", "--connect", endpoint, "--format", "raw", *bound],
+            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        assert peer.stdout.readline().strip() == "ready"
+        assert send.stdin is not None and send.stderr is not None
+        send.stdin.write(b"x" * 64_000_000)  # far more than the TCP buffers hold
+        send.stdin.close()
+        err = send.stderr.read().decode()
+        assert send.wait(timeout=30) == 1, err
+        assert "1 message handed to a peer, but some still queued" in err, err
+        assert bound[0] in err
+    finally:
+        peer.send_signal(signal.SIGCONT)
+        peer.kill()
+        peer.wait()
+        if send is not None and send.poll() is None:
+            send.kill()
+            send.wait()
+
+
+def test_send_stopped_before_handing_over_exits_1(start: type[Running]) -> None:
+    """SIGINT while messages wait for a peer exits 1 saying nothing was sent."""
+    send = start("send", "--bind", "tcp://127.0.0.1:*", "pending")
+    send.bound()  # the socket is up, and the signal handlers with it
+    send.proc.send_signal(signal.SIGINT)
+    code, _, err = send.wait()
+    assert code == 1, err
+    assert "gzmq send: stopped" in err and "nothing sent" in err, err
+
+
+def test_send_stopped_while_stdin_is_idle_exits_0(start: type[Running]) -> None:
+    """SIGINT while send waits for the next stdin line, everything read sent, exits 0."""
+    recv = start("recv", "--bind", "tcp://127.0.0.1:*", "--count", "1")
+    send = start("send", "--connect", recv.bound(), stdin=True)
+    assert send.proc.stdin is not None
+    send.proc.stdin.write(b"only line\n")
+    send.proc.stdin.flush()
+    assert recv.wait()[1] == "only line\n"
+    send.proc.send_signal(signal.SIGINT)
+    code, _, err = send.wait()
+    assert code == 0, err
+
+
+def test_router_send_to_an_unknown_routing_id_fails(start: type[Running]) -> None:
+    """send --type router routes by the first frame; a routing id nobody has is an exit 1."""
+    send = start(
+        "send", "--type", "router", "--bind", "tcp://127.0.0.1:*", "--timeout", "10",
+        "--separator", "|", "nobody|hello",
+    )
+    dealer = start(
+        "recv", "--type", "dealer", "--connect", send.bound(), "--option", "routing_id=a"
+    )
+    code, _, err = send.wait()
+    assert code == 1
+    assert "message 1: no connected peer has routing id b'nobody'" in err
+    dealer.kill()
+
+
+def test_router_send_reaches_the_peer_it_names(start: type[Running]) -> None:
+    """send --type router waits for a peer and delivers to the routing id in frame 1."""
+    send = start(
+        "send", "--type", "router", "--bind", "tcp://127.0.0.1:*", "--timeout", "10",
+        "--separator", "|", "a|hello",
+    )
+    dealer = start(
+        "recv", "--type", "dealer", "--connect", send.bound(), "--option", "routing_id=a",
+        "--count", "1",
+    )
+    code, out, err = dealer.wait()
+    assert code == 0 and out == "hello\n", err
+    assert send.wait()[0] == 0
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--markdown", action="store_true", help="print the table as Markdown"
     )
     parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar on stderr"
+        "--no-progress", action="store_true",
+        help="no progress bar (there is one only when stderr is a terminal)",
     )
     parser.add_argument(
         "--list", action="store_true", help="list the cases and their variants, then exit"
@@ -88,7 +89,7 @@ def run_from_args(args: argparse.Namespace, argv: Sequence[str] | None = None) -
     command = shlex.join(["gzmq", *words])
     report = run(
         cases, quick=args.quick, repeat=repeat, command=command,
-        progress=not args.no_progress,
+        progress=not args.no_progress and sys.stderr.isatty(),
     )
     print(render(report, markdown=args.markdown))
     if args.json:

@@ -238,6 +238,8 @@ def machine() -> dict[str, Any]:
         "libzmq": zmq.zmq_version(),
         "gevent": gevent.__version__,
         "gzmq": gzmq.__version__,
+        "accelerated": gzmq.accelerated,
+        "accelerator_reason": gzmq.accelerator_reason,
         "load_before": [round(value, 2) for value in os.getloadavg()],
     }
 

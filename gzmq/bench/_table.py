@@ -103,6 +103,10 @@ def render(report: Report, markdown: bool = False) -> str:
         f"gevent {machine.get('gevent')}; load average before {machine.get('load_before')}, "
         f"after {machine.get('load_after')}"
     )
+    if machine.get("accelerated"):
+        out.append("gzmq's C accelerator: on")
+    else:
+        out.append(f"gzmq's C accelerator: off ({machine.get('accelerator_reason')})")
     out.append(f"command: {report.command}")
     verdicts = report.verdicts()
     met = sum(1 for verdict in verdicts if verdict["met"])
