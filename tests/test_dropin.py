@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import zmq
 
 import gzmq.green
@@ -62,3 +63,61 @@ def test_pyzmq_style_annotations_evaluate_after_patch() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["gzmq.green.core", "gzmq.green.core"]
+
+
+QUIET_TERM = """
+import json, sys
+import gevent
+how, function = sys.argv[1], sys.argv[2]
+if how == "monkey":
+    from gzmq import monkey
+    monkey.patch()
+    import zmq
+else:
+    import gzmq.green as zmq
+ctx = zmq.Context()
+front, back = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)
+front.bind("inproc://front")
+back.bind("inproc://back")
+control = ctx.socket(zmq.PAIR)
+control.bind("inproc://control")
+calls = {
+    "proxy": lambda: zmq.proxy(front, back),
+    "device": lambda: zmq.device(zmq.QUEUE, front, back),
+    "proxy_steerable": lambda: zmq.proxy_steerable(front, back, None, control),
+}
+
+
+def run():
+    try:
+        calls[function]()
+    except zmq.ContextTerminated:
+        return "ContextTerminated"
+    finally:
+        for sock in (front, back, control):
+            sock.close(0)
+    return "returned"
+
+
+runner = gevent.spawn(run)
+gevent.sleep(0.1)  # the proxy runs
+terminator = gevent.spawn(ctx.term)
+gevent.joinall([runner, terminator], timeout=20, raise_error=True)
+print(json.dumps([runner.value, ctx.closed]))
+"""
+
+
+@pytest.mark.parametrize("function", ["proxy", "device", "proxy_steerable"])
+@pytest.mark.parametrize("how", ["gzmq.green", "monkey"])
+def test_proxy_ended_by_term_is_quiet(how: str, function: str) -> None:
+    """A green proxy/device ended by ctx.term() raises ContextTerminated to its caller only."""
+    result = subprocess.run(
+        [sys.executable, "-c", QUIET_TERM, how, function],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == '["ContextTerminated", true]'
+    assert result.stderr == ""
