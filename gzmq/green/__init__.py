@@ -15,7 +15,10 @@ first served), RCVTIMEO/SNDTIMEO work (set as options or attributes),
 ``close()`` wakes the waiters, ``routing_id``/``group`` are kept, the Poller
 never spins or re-polls periodically, the proxy runs off the hub thread,
 reading EVENTS never loses a wake-up, and unclosed sockets are garbage
-collected.  To make code that does ``import zmq`` cooperative, see
+collected.  ``Context`` and ``Socket`` are generic classes, as pyzmq's are
+(``Context[Socket[bytes]]``), and the package has the modules of pyzmq's
+(``core``, ``poll``, ``device``, ``eventloop``).  To make code that does
+``import zmq`` or ``import zmq.green`` run on it unchanged, see
 :mod:`gzmq.monkey`.
 """
 
