@@ -367,4 +367,3 @@ def test_thread_authenticator_works_patched() -> None:
         """
     )
     assert last_json(result) == ["authenticated", "gzmq.green.core"]
-
