@@ -15,25 +15,36 @@ first served), RCVTIMEO/SNDTIMEO work (set as options or attributes),
 ``close()`` wakes the waiters, ``routing_id``/``group`` are kept, the Poller
 never spins or re-polls periodically, the proxy runs off the hub thread,
 reading EVENTS never loses a wake-up, and unclosed sockets are garbage
-collected.  To make code that does ``import zmq`` cooperative, see
+collected.  ``Context`` and ``Socket`` are generic classes, as pyzmq's are
+(``Context[Socket[bytes]]``), and the package has the modules of pyzmq's
+(``core``, ``poll``, ``device``, ``eventloop``).  To make code that does
+``import zmq`` or ``import zmq.green`` run on it unchanged, see
 :mod:`gzmq.monkey`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import zmq as _zmq
-from zmq import *  # noqa: F403 - a drop-in re-exports all of pyzmq
+
+if TYPE_CHECKING:
+    # Bound before the star import so that type checkers see gzmq's classes and
+    # functions under these names (they would keep pyzmq's otherwise).
+    from gzmq.green.core import Context, Socket
+    from gzmq.green.device import device, proxy, proxy_steerable
+    from gzmq.green.poll import Poller, select, zmq_poll
+
+from zmq import *  # type: ignore[assignment]  # noqa: F403 - a drop-in re-exports all of pyzmq
 
 from gzmq.green.core import Context as Context
 from gzmq.green.core import Socket as Socket
 from gzmq.green.device import device as device
-
-# The star import typed these names with pyzmq's signatures first (for mypy).
-from gzmq.green.device import proxy as proxy  # type: ignore[assignment]
-from gzmq.green.device import proxy_steerable as proxy_steerable  # type: ignore[assignment]
+from gzmq.green.device import proxy as proxy
+from gzmq.green.device import proxy_steerable as proxy_steerable
 from gzmq.green.poll import Poller as Poller
 from gzmq.green.poll import select as select
-from gzmq.green.poll import zmq_poll as zmq_poll  # type: ignore[no-redef]
+from gzmq.green.poll import zmq_poll as zmq_poll
 
 #: pyzmq's aliases for the synchronous classes; here they are the green ones.
 SyncContext = Context  # type: ignore[misc]

@@ -19,7 +19,7 @@ and a message is never half-sent.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import zmq
 from gevent._hub_local import get_hub_if_exists
@@ -51,8 +51,14 @@ _get_ident = threading.get_ident
 _OriginalSocket = zmq.Socket
 _OriginalContext = zmq.Context
 
+# Generic as pyzmq's classes are (``zmq.Context[zmq.Socket[bytes]]`` is evaluated
+# at import by user code, and by libraries subclassing ``zmq.Context`` after
+# gzmq.monkey.patch()): what recv() returns, and the context's socket class.
+_Received_co = TypeVar("_Received_co", covariant=True)
+_GreenSocket_co = TypeVar("_GreenSocket_co", bound="Socket[Any]", covariant=True)
 
-class Socket(_OriginalSocket):
+
+class Socket(_OriginalSocket[_Received_co]):
     """A :class:`zmq.Socket` whose blocking calls block only the calling greenlet.
 
     Same constructor as pyzmq's (``Socket(ctx, zmq.REQ)``, ``Socket(shadow=...)``,
@@ -69,7 +75,7 @@ class Socket(_OriginalSocket):
     _g: State
 
     def __init__(
-        self,
+        self: Socket[bytes],
         ctx_or_socket: Any = None,
         socket_type: int = 0,
         *,
@@ -416,7 +422,7 @@ def _as_frame(frame: Any, copy: bool, more: bool) -> Any:
     return frame
 
 
-class Context(_OriginalContext[Socket]):
+class Context(_OriginalContext[_GreenSocket_co]):
     """A :class:`zmq.Context` whose sockets are green :class:`Socket` objects.
 
     ``Context.instance()`` is separate from pyzmq's.  ``term()`` runs in
@@ -425,12 +431,20 @@ class Context(_OriginalContext[Socket]):
     greenlets get ContextTerminated and can close their sockets).
     """
 
-    _socket_class = Socket
+    _socket_class = Socket  # type: ignore[assignment]  # as pyzmq's (a TypeVar's default)
     _repr_cls = "gzmq.green.Context"
     # Not shared with pyzmq's Context.instance().
     _instance = None
     _instance_pid = None
     _gzmq_direct_term = False
+
+    if TYPE_CHECKING:
+        # pyzmq's constructor, typed for this class: ``Context()`` makes green sockets.
+        def __init__(
+            self: Context[Socket[bytes]],
+            io_threads: int | _OriginalContext[Any] = 1,
+            shadow: _OriginalContext[Any] | int = 0,
+        ) -> None: ...
 
     def term(self) -> None:
         """Terminate the context, blocking only the calling greenlet."""

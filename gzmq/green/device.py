@@ -87,6 +87,19 @@ def _steering_pair(context: Any) -> tuple[Any, Any] | None:
     return control, steer
 
 
+def _outcome(function: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """In the proxy thread: ``(True, result)``, or ``(False, error)`` for its caller to raise.
+
+    gevent's threadpool prints a traceback for any exception its task raises
+    (ContextTerminated, when ``ctx.term()`` ends the proxy); the caller alone
+    must see it, as with pyzmq's blocking proxy.
+    """
+    try:
+        return True, function(*args)
+    except Exception as error:  # noqa: BLE001 - raised again in the waiting greenlet
+        return False, error
+
+
 def _off_hub(
     function: Callable[..., Any], sockets: tuple[Any, ...], steering: tuple[Any, Any] | None
 ) -> Any:
@@ -124,13 +137,13 @@ def _off_hub(
             finished()
     try:
         pool.maxsize += 1
-        result = pool.spawn(function, *sockets)
+        result = pool.spawn(_outcome, function, *sockets)
     except BaseException:
         finished()
         raise
     result.rawlink(finished)
     try:
-        return result.get()
+        finished_ok, value = result.get()
     except BaseException:
         if steering is not None and not result.ready():
             try:
@@ -140,6 +153,9 @@ def _off_hub(
             else:
                 result.wait()
         raise
+    if not finished_ok:
+        raise value
+    return value
 
 
 def proxy(
