@@ -105,6 +105,14 @@ def _endpoint_text(endpoint: Any) -> str:
             f"an endpoint must be a str such as 'tcp://127.0.0.1:5555', "
             f"got {type(endpoint).__name__}: {endpoint!r}"
         )
+    if endpoint.startswith("tcp://") and not _has_port(endpoint[6:]):
+        error = zmq.ZMQError(
+            zmq.EINVAL,
+            f"{endpoint!r} has no port: a tcp endpoint is tcp://host:port "
+            "(tcp://host:* binds a free port, read back from last_endpoint)",
+        )
+        error.address = endpoint  # type: ignore[attr-defined]
+        raise error
     if endpoint.startswith(("tcp://", "ws://")):
         port = endpoint.rsplit(":", 1)[-1].split("/", 1)[0]
         if port.isdigit() and int(port) > 65535:
@@ -115,6 +123,15 @@ def _endpoint_text(endpoint: Any) -> str:
             error.address = endpoint  # type: ignore[attr-defined]
             raise error
     return endpoint
+
+
+def _has_port(address: str) -> bool:
+    """Whether a tcp address (after ``tcp://``) ends in ``:port`` (or ``:*``)."""
+    address = address.rpartition(";")[2]  # connect's "source;destination" form
+    if address.startswith("["):
+        address = address.partition("]")[2]  # an IPv6 literal's colons are not the port's
+    _host, colon, port = address.rpartition(":")
+    return bool(colon) and bool(port)
 
 
 def _endpoint_error(error: zmq.ZMQError, endpoint: str, action: str) -> zmq.ZMQError:
