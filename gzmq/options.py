@@ -721,7 +721,7 @@ def _unknown_option(
             )
     close = difflib.get_close_matches(name, writable, n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(n) for n in close)}?" if close else ""
-    return f"{name!r} is not an option of {where}{hint}; writable options: {valid}"
+    return f"{name!r} is not an option of {where}{hint} (writable options: {valid})"
 
 
 def _relatives(cls: type) -> list[type]:
