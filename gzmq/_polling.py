@@ -34,7 +34,7 @@ from zmq.backend import zmq_poll as _zmq_poll
 
 from gzmq._readiness import POLLERR, POLLIN, POLLOUT
 from gzmq._timeouts import check_seconds
-from gzmq._waiting import Waiting
+from gzmq._waiting import FAIRNESS_LIMIT, Waiting
 from gzmq.errors import InvalidThreadUseError
 
 __all__ = ["check_flags", "milliseconds_to_seconds", "poll", "pollable", "select"]
@@ -47,6 +47,9 @@ _get = _BackendSocket.get
 _get_ident = threading.get_ident
 
 _NOT_POLLABLE = "it must be a 0MQ socket, an integer fd or have a fileno() method"
+
+#: Per thread: polls in a row that returned without waiting (see _take_turn).
+_streaks = threading.local()
 
 # How an item is watched.
 _CORE = 0  # a gzmq socket, typed or green: its Waiting
@@ -239,9 +242,12 @@ def poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any,
     does); an empty list on timeout.
     """
     resolved = _resolve(items)
+    _take_turn()
     ready = _check(resolved)
     if ready or timeout == 0:
+        _streaks.count = getattr(_streaks, "count", 0) + 1
         return ready
+    _streaks.count = 0
     if not resolved:
         # As zmq_poll: polling nothing is sleeping.
         if timeout is None:
@@ -322,6 +328,25 @@ def poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any,
                 waiting.after_call()
             else:
                 waiting._stop_watching()
+
+
+def _take_turn() -> None:
+    """After FAIRNESS_LIMIT polls in a row that did not wait, let the hub run once.
+
+    A loop of poll() and a recv(timeout=0) that finds the message taken (by
+    another greenlet, or reserved for one parked ahead) would otherwise
+    never yield, and the greenlets it waits for would never run.  A
+    zero-second timer, as the core's fairness yield: the hub polls its I/O.
+    """
+    if getattr(_streaks, "count", 0) < FAIRNESS_LIMIT:
+        return
+    _streaks.count = 0
+    hub = get_hub()
+    timer = hub.loop.timer(0.0)
+    try:
+        hub.wait(timer)
+    finally:
+        timer.close()
 
 
 def milliseconds_to_seconds(timeout: float | None) -> float | None:
