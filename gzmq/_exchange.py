@@ -108,11 +108,12 @@ def request(sock: Request, turns: Turns, message: Message, timeout: float | None
         seconds = check_seconds(timeout)
         deadline = None if seconds is None else time.monotonic() + seconds
     if not turns.acquire(seconds):
-        raise zmq.Again(
-            zmq.EAGAIN,
+        late = zmq.Again()  # pyzmq's Again ignores a message argument
+        late.strerror = (
             f"{type(sock).__name__}.request() timed out after {timeout} s waiting for its turn "
-            "(other greenlets' exchanges on this socket came first); nothing was sent",
+            "(other greenlets' exchanges on this socket came first); nothing was sent"
         )
+        raise late
     sent = False
     answered = False
     try:
