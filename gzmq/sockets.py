@@ -106,36 +106,15 @@ _ZMQError = zmq.ZMQError
 _EFSM = zmq.EFSM
 
 
-def _in_state(error: zmq.ZMQError, what: str) -> zmq.ZMQError:
+#: The base methods (the accelerated C methods when built), called positionally
+#: when no keyword is given so that the C fast path runs.
+_send = Writable.send
+_recv = Readable.recv
+
+
+def _efsm(error: zmq.ZMQError, state: Callable[[str], str], sock: object) -> zmq.ZMQError:
     """libzmq's EFSM as the same pyzmq class and errno, saying which call in which state."""
-    return type(error)(error.errno, f"{what} ({error.strerror})")
-
-
-def _send_in_lockstep(sock: Writable, message: Message, timeout: float | None,
-                      state: Callable[[str], str]) -> None:
-    """Writable.send, with libzmq's EFSM explained by ``state(class name)``."""
-    try:
-        if timeout is None:
-            Writable.send(sock, message)  # positional only: the accelerated path
-        else:
-            Writable.send(sock, message, timeout=timeout)
-    except _ZMQError as error:
-        if error.errno != _EFSM:
-            raise
-        raise _in_state(error, state(type(sock).__name__)) from None
-
-
-def _recv_in_lockstep(sock: Readable, timeout: float | None, copy: bool,
-                      state: Callable[[str], str]) -> list[Any]:
-    """Readable.recv, with libzmq's EFSM explained by ``state(class name)``."""
-    try:
-        if timeout is None and copy:
-            return Readable.recv(sock)  # positional only: the accelerated path
-        return Readable.recv(sock, timeout=timeout, copy=copy)
-    except _ZMQError as error:
-        if error.errno != _EFSM:
-            raise
-        raise _in_state(error, state(type(sock).__name__)) from None
+    return type(error)(error.errno, f"{state(type(sock).__name__)} ({error.strerror})")
 
 
 def _prefixes(prefixes: tuple[Any, ...]) -> list[bytes]:
@@ -259,14 +238,29 @@ class Request(Socket, Readable, Writable):
         A second send() before the reply raises zmq.ZMQError EFSM saying so
         (unless ``relaxed``).  Greenlets sharing the socket use request().
         """
-        _send_in_lockstep(self, message, timeout, _request_sent_twice)
+        try:
+            if timeout is None:
+                _send(self, message)
+            else:
+                _send(self, message, timeout=timeout)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _request_sent_twice, self) from None
+            raise
 
     def recv(self, *, timeout: float | None = None, copy: bool = True) -> list[Any]:
         """Receive the reply to the request sent (see Readable.recv).
 
         recv() before any send() raises zmq.ZMQError EFSM saying so.
         """
-        return _recv_in_lockstep(self, timeout, copy, _request_recv_first)
+        try:
+            if timeout is None and copy is True:
+                return _recv(self)
+            return _recv(self, timeout=timeout, copy=copy)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _request_recv_first, self) from None
+            raise
 
     def request(self, message: Message, timeout: float | None = None) -> list[bytes]:
         """Send ``message`` and return its reply: one whole exchange, atomic among greenlets.
@@ -307,14 +301,29 @@ class Reply(Socket, Readable, Writable):
 
         A second recv() before the reply raises zmq.ZMQError EFSM saying so.
         """
-        return _recv_in_lockstep(self, timeout, copy, _reply_recv_twice)
+        try:
+            if timeout is None and copy is True:
+                return _recv(self)
+            return _recv(self, timeout=timeout, copy=copy)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _reply_recv_twice, self) from None
+            raise
 
     def send(self, message: Message, *, timeout: float | None = None) -> None:
         """Send the reply to the request received (see Writable.send).
 
         send() with no request to answer raises zmq.ZMQError EFSM saying so.
         """
-        _send_in_lockstep(self, message, timeout, _reply_send_first)
+        try:
+            if timeout is None:
+                _send(self, message)
+            else:
+                _send(self, message, timeout=timeout)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _reply_send_first, self) from None
+            raise
 
 
 def _request_sent_twice(name: str) -> str:
