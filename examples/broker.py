@@ -5,9 +5,12 @@ Run: ``python examples/broker.py``.  One process, one thread, greenlets, tcp.
     client (DEALER) --> front ROUTER [broker] back ROUTER <-- workers (DEALER)
 
 * A worker says READY, then sends a HEARTBEAT every 0.1 s, also while busy.
-* The broker hands each request to the worker that has been idle longest
-  and forgets a worker it has not heard from for 0.5 s (it hung), or whose
-  connection is gone (sending to it fails: ``mandatory=True``).
+* The broker is one greenlet waiting on both ROUTERs at once with a
+  ``gzmq.Poller``, the front end only while some worker is idle (the
+  guide's load-balancing broker).  It hands each request to the worker that
+  has been idle longest and forgets a worker it has not heard from for
+  0.5 s (it hung), or whose connection is gone (sending to it fails:
+  ``mandatory=True``).
 * The client gives each request 0.5 s and sends it again if no answer came:
   a request held by a worker that crashed or hung is not lost.
 * The broker prints its back-end socket's Observer events (a connection
@@ -21,11 +24,10 @@ silent: its heartbeats stop and the broker expires it); w4 joins at 1.1 s.
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 
 import gevent
 import zmq
-from gevent.event import Event as Signal
 
 import gzmq
 
@@ -57,58 +59,62 @@ class Broker:
         self.back.bind("tcp://127.0.0.1:*")
         self.idle: OrderedDict[bytes, None] = OrderedDict()  # oldest first
         self.deadline: dict[bytes, float] = {}  # every live worker -> when it expires
-        self.worker_ready = Signal()
-        self.greenlets = [
-            gevent.spawn(self.serve_workers),
-            gevent.spawn(self.serve_clients),
-            gevent.spawn(self.watchdog),
-        ]
+        #: Requests read for a worker that turned out to be gone, waiting for the next one.
+        self.waiting: deque[list[bytes]] = deque()
+        self.greenlets = [gevent.spawn(self.run)]
 
-    def serve_workers(self) -> None:
-        """Read the back end: READY, HEARTBEAT and REPLY messages from workers."""
-        for worker, command, *rest in self.back:
-            if worker not in self.deadline:
-                say(f"broker: worker {worker.decode()} is available")
-                self.make_idle(worker)
-            self.deadline[worker] = time.monotonic() + EXPIRY
-            if command == b"REPLY":
-                client, request_id, body = rest
-                self.front.send([client, b"", request_id, body])
-                self.make_idle(worker)
-
-    def serve_clients(self) -> None:
-        """Read the front end and hand each request to the longest idle worker."""
-        for client, _empty, request_id, body in self.front:
-            while True:
-                worker = self.next_worker()
-                try:
-                    self.back.send([worker, b"REQUEST", client, request_id, body])
-                    break
-                except zmq.ZMQError as error:
-                    if error.errno != zmq.EHOSTUNREACH:
-                        raise
-                    self.forget(worker, "is unreachable")
-
-    def watchdog(self) -> None:
-        """Expire workers whose heartbeats stopped."""
+    def run(self) -> None:
+        """Wait on both sockets at once; read requests only while a worker is idle."""
+        poller = gzmq.Poller()
+        poller.register(self.back, gzmq.POLLIN)
         while True:
-            gevent.sleep(HEARTBEAT)
-            now = time.monotonic()
-            for worker, deadline in list(self.deadline.items()):
-                if deadline < now:
-                    self.forget(worker, f"sent no heartbeat for {EXPIRY} s: expired")
+            # Registering with 0 flags unregisters: with no idle worker, requests
+            # stay queued in the front end (and in the clients) until one is.
+            poller.register(self.front, gzmq.POLLIN if self.idle else 0)
+            ready = dict(poller.poll(HEARTBEAT * 1000))  # ms, as pyzmq's
+            if ready.get(self.back, 0) & gzmq.POLLIN:
+                self.from_worker(self.back.recv())
+            if ready.get(self.front, 0) & gzmq.POLLIN:
+                self.dispatch(self.front.recv())
+            self.expire()
+
+    def from_worker(self, message: list[bytes]) -> None:
+        """READY, HEARTBEAT or REPLY from a worker."""
+        worker, command, *rest = message
+        if worker not in self.deadline:
+            say(f"broker: worker {worker.decode()} is available")
+            self.make_idle(worker)
+        self.deadline[worker] = time.monotonic() + EXPIRY
+        if command == b"REPLY":
+            client, request_id, body = rest
+            self.front.send([client, b"", request_id, body])
+            self.make_idle(worker)
+
+    def dispatch(self, request: list[bytes]) -> None:
+        """Hand a client's request to the longest idle worker (or keep it for the next one)."""
+        client, _empty, request_id, body = request
+        while self.idle:
+            worker, _ = self.idle.popitem(last=False)
+            try:
+                self.back.send([worker, b"REQUEST", client, request_id, body])
+                return
+            except zmq.ZMQError as error:
+                if error.errno != zmq.EHOSTUNREACH:
+                    raise
+                self.forget(worker, "is unreachable")
+        self.waiting.append(request)
+
+    def expire(self) -> None:
+        """Forget workers whose heartbeats stopped."""
+        now = time.monotonic()
+        for worker, deadline in list(self.deadline.items()):
+            if deadline < now:
+                self.forget(worker, f"sent no heartbeat for {EXPIRY} s: expired")
 
     def make_idle(self, worker: bytes) -> None:
         self.idle[worker] = None
-        self.worker_ready.set()
-
-    def next_worker(self) -> bytes:
-        """The longest idle live worker; waits (this greenlet only) until there is one."""
-        while not self.idle:
-            self.worker_ready.clear()
-            self.worker_ready.wait()
-        worker, _ = self.idle.popitem(last=False)
-        return worker
+        while self.waiting and self.idle:
+            self.dispatch(self.waiting.popleft())
 
     def forget(self, worker: bytes, why: str) -> None:
         self.idle.pop(worker, None)

@@ -38,6 +38,8 @@ def main() -> None:
         shutil.copy(client_public_file, authorized)  # only the client's public key
         server_public, server_secret = auth.load_certificate(server_secret_file)
         client_public, client_secret = auth.load_certificate(client_secret_file)
+        if server_secret is None or client_secret is None:
+            raise SystemExit("the secret certificates have no secret key")
         print(f"certificates in {certificates}: {sorted(p.name for p in certificates.iterdir())}")
 
         with auth.Authenticator() as authenticator:

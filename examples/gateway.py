@@ -80,7 +80,8 @@ class Gateway:
         # The empty frame makes the envelope look like a REQ socket's, as the REP workers expect.
         self.dealer.send([b"", request_id, body])
         try:
-            return waiter.get(timeout=timeout)
+            reply: bytes = waiter.get(timeout=timeout)
+            return reply
         finally:
             self.pending.pop(request_id, None)
 

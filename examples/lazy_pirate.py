@@ -143,7 +143,10 @@ class Supervisor:
             sys.executable, __file__, "--serve", str(port),
             "--crash-at", str(crash_at), "--stall-at", str(stall_at),
         ]
-        return gevent.subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        server: subprocess.Popen[str] = gevent.subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True
+        )
+        return server
 
     def _watch(self) -> None:
         while not self.stopping:

@@ -40,14 +40,15 @@ BACKEND = os.environ.get("LEGACY_APP_BACKEND", "tcp://127.0.0.1:5555")
 
 def ask_backend(query: str) -> str:
     """One blocking request/reply with the back end, the way legacy pyzmq code does it."""
-    context = zmq.Context.instance()
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
     sock = context.socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 10_000)
     sock.connect(BACKEND)
     try:
         sock.send_string(query)
-        return sock.recv_string()
+        reply: str = sock.recv_string()
+        return reply
     finally:
         sock.close()
 
@@ -90,7 +91,7 @@ def backend(endpoint: str, delay: float) -> None:
     while True:
         timeout = None
         if pending:
-            timeout = max(0.0, (pending[0][0] - time.monotonic()) * 1000)
+            timeout = max(0, int((pending[0][0] - time.monotonic()) * 1000))
         if poller.poll(timeout):
             while True:
                 try:

@@ -20,13 +20,14 @@ import time
 import gevent
 
 import gzmq
+from gzmq.proxy import ProxyStatistics
 
 MESSAGES = 60
 INTERVAL = 0.01  # the producer sends one message every 10 ms
 PAUSE = 0.3  # how long the proxy stays paused
 
 
-def describe(stats: gzmq.ProxyStatistics) -> str:
+def describe(stats: ProxyStatistics) -> str:
     """The statistics in one line (libzmq counts frames; here each message is one frame)."""
     front, back = stats.front_end, stats.back_end
     return (

@@ -27,6 +27,7 @@ from gzmq.errors import (
     OptionValueError,
     ReadOnlyOptionError,
     SocketClosedError,
+    UnexpectedMessageError,
     UnknownOptionError,
     WriteOnlyOptionError,
     ZMQError,
@@ -35,6 +36,7 @@ from gzmq.events import AuthError, Event, EventType, ProtocolError
 from gzmq.interfaces import IContext, IObserver, IProxy, IReadable, ISocket, IWritable
 from gzmq.observer import Observer
 from gzmq.options import Access, Option, options
+from gzmq.poll import POLLERR, POLLIN, POLLOUT, Poller, select
 from gzmq.proxy import Proxy
 from gzmq.socket import Readable, Socket, Writable
 from gzmq.sockets import (
@@ -61,6 +63,9 @@ accelerator_reason: str | None = _native.reason
 
 __all__ = [
     "EXIT_GRACE",
+    "POLLERR",
+    "POLLIN",
+    "POLLOUT",
     "Access",
     "Again",
     "AuthError",
@@ -90,6 +95,7 @@ __all__ = [
     "OptionValueError",
     "Pair",
     "Peer",
+    "Poller",
     "ProtocolError",
     "Proxy",
     "Publisher",
@@ -107,6 +113,7 @@ __all__ = [
     "SocketClosedError",
     "Stream",
     "Subscriber",
+    "UnexpectedMessageError",
     "UnknownOptionError",
     "Writable",
     "WriteOnlyOptionError",
@@ -122,6 +129,7 @@ __all__ = [
     "curve_keypair",
     "default_context",
     "options",
+    "select",
     "version",
 ]
 

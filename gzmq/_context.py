@@ -34,6 +34,9 @@ from gzmq.interfaces import IContext
 from gzmq.options import READ, WRITE, Bool, Int32, Option, apply_options
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from gzmq._option_types import ContextOptions
     from gzmq.socket import Socket
 
 __all__ = [
@@ -145,7 +148,7 @@ class Context:
         "0, SCHED_FIFO 1, SCHED_RR 2, ...); set it before the first socket.",
     )
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, **options: Unpack[ContextOptions]) -> None:
         self._zmq: zmq.Context[Any] = _PyzmqContext()
         self._sockets: weakref.WeakSet[Socket] = weakref.WeakSet()
         self._closed = False

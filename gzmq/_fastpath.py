@@ -34,12 +34,13 @@ not do itself (zmq.Frame results, frames other than bytes).
 from __future__ import annotations
 
 import errno
-import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import zmq
 from zmq.backend import Socket as _BackendSocket
+
+from gzmq import _thread
 
 __all__ = [
     "COST_SHIFT",
@@ -77,7 +78,7 @@ _ZMQError = zmq.ZMQError
 _send = _BackendSocket.send
 _recv = _BackendSocket.recv
 _get = _BackendSocket.get
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 
 
 def _once(timeout: Any) -> bool:

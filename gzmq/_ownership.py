@@ -15,11 +15,10 @@ A forked child disowns every socket it inherited (:func:`_disown_after_fork`).
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from gzmq import _native
+from gzmq import _native, _thread
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
 __all__ = ["CLOSED", "FORKED", "LENT", "Ownership", "register"]
@@ -34,7 +33,7 @@ LENT = -3
 #: ``owner`` of a socket inherited through fork.
 FORKED = -1
 
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 
 #: Every live core, so that a forked child can disown them all.
 _live: weakref.WeakSet[Any] = weakref.WeakSet()

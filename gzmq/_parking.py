@@ -26,7 +26,6 @@ from __future__ import annotations
 import errno
 import math
 import os
-import threading
 import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import zmq
 from greenlet import getcurrent
 
-from gzmq import _native
+from gzmq import _native, _thread
 from gzmq._fastpath import FAIRNESS_LIMIT, recv_frames
 from gzmq._timeouts import check_seconds
 from gzmq.errors import SocketClosedError
@@ -48,7 +47,7 @@ _READ = 1  # libev EV_READ
 _Again = zmq.Again
 _ZMQError = zmq.ZMQError
 _recv_message = _native.recv_message
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _REP = int(zmq.REP)
 _EFSM = int(zmq.EFSM)
 

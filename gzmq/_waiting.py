@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import os
-import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ from gevent import get_hub
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
-from gzmq import _native, _ownership
+from gzmq import _native, _ownership, _thread
 from gzmq._fastpath import COST_SHIFT, FAIRNESS_LIMIT, LARGE_MESSAGE, send_frames
 from gzmq._ownership import CLOSED, FORKED, LENT, Ownership
 from gzmq._parking import Parking, Reservation, as_copy
@@ -66,7 +65,7 @@ _LOAD_BALANCED = frozenset(int(kind) for kind in (zmq.DEALER, zmq.PUSH, zmq.REQ)
 _REQ = int(zmq.REQ)
 
 _get = _BackendSocket.get
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _getsockopt_int = _native.getsockopt_int
 
 
@@ -106,7 +105,6 @@ class Waiting(Parking, Ownership, _native.Gate):
         "receive_timeout",
         "send_timeout",
         "socket",
-        "thread",
     )
     # handle, owner, readers, writers and streak are fields of the Gate base
     # (C fields with the accelerator, read by its fast paths).
@@ -117,7 +115,6 @@ class Waiting(Parking, Ownership, _native.Gate):
         self.kind = int(_get(socket, _TYPE))
         self.hub = get_hub()
         self.owner = _get_ident()
-        self.thread = threading.current_thread()
         self.pid = os.getpid()
         #: Whether an idle socket may move to another thread (gzmq.green, as pyzmq).
         self.movable = movable
@@ -244,7 +241,6 @@ class Waiting(Parking, Ownership, _native.Gate):
     def adopt(self) -> None:
         """Move this idle socket to the calling thread (a gzmq.green socket, as pyzmq allows)."""
         self.owner = _get_ident()
-        self.thread = threading.current_thread()
         self.hub = get_hub()
         self._watcher = None  # the old hub's; made again in this one when needed
         self._watching = False
@@ -257,7 +253,7 @@ class Waiting(Parking, Ownership, _native.Gate):
             owner >= 0
             and owner != _get_ident()
             and self.pid == os.getpid()
-            and self.thread.is_alive()
+            and _thread.is_running(owner)
         )
 
     def call_in_owner(self, function: Callable[..., Any], *args: Any) -> None:

@@ -191,7 +191,7 @@ def _monitor(args: argparse.Namespace) -> int:
     drain = None
     try:
         sock, observer = _s.open_socket(args, context, subscribe=[], observe=True)
-        if sock.readable:
+        if hasattr(sock, "recv"):  # a class that can receive (readable is live readiness)
             drain = gevent.spawn(_drain, sock)
         shown = 0
         for event in observer:

@@ -48,6 +48,7 @@ from zmq import SocketOption as Z
 from zope.interface import implementer
 
 from gzmq._context import Context
+from gzmq._readiness import POLLIN, POLLOUT, ready
 from gzmq._socket_options import ReadableOptions, WritableOptions
 from gzmq.errors import NotSupportedError, SocketClosedError
 from gzmq.interfaces import IReadable, ISocket, IWritable
@@ -215,13 +216,19 @@ class _Routed(_DraftSocket, ReadableOptions, WritableOptions):
 
     @property
     def readable(self) -> bool:
-        """True: recv() returns (message, routing_id)."""
-        return True
+        """Whether a message can be received right now (recv() returns (message, routing_id)).
+
+        Live readiness, as Socket.readable; False when closed.
+        """
+        return ready(self._waiting, POLLIN)
 
     @property
     def writable(self) -> bool:
-        """True: send(message, routing_id=...)."""
-        return True
+        """Whether a message can be queued right now (send(message, routing_id=...)).
+
+        Live readiness, as Socket.writable; False when closed.
+        """
+        return ready(self._waiting, POLLOUT)
 
     def recv(self, *, timeout: float | None = None, copy: bool = True) -> tuple[Any, int]:
         """Receive one message and the routing id of the peer that sent it.
@@ -322,8 +329,11 @@ class Radio(_DraftSocket, WritableOptions):
 
     @property
     def writable(self) -> bool:
-        """True: send(message, group=...)."""
-        return True
+        """Whether a message can be queued right now (send(message, group=...)).
+
+        Live readiness, as Socket.writable; False when closed.
+        """
+        return ready(self._waiting, POLLOUT)
 
     def send(self, message: Message, *, group: str | bytes, timeout: float | None = None) -> None:
         """Send one single-part message to ``group`` (str or bytes, at most 255 bytes).
@@ -351,8 +361,11 @@ class Dish(_DraftSocket, ReadableOptions):
 
     @property
     def readable(self) -> bool:
-        """True: recv() returns (message, group)."""
-        return True
+        """Whether a message can be received right now (recv() returns (message, group)).
+
+        Live readiness, as Socket.readable; False when closed.
+        """
+        return ready(self._waiting, POLLIN)
 
     def join(self, *groups: str | bytes) -> None:
         """Join one or more groups (str or bytes, at most 255 bytes of UTF-8 each).

@@ -22,6 +22,7 @@ __all__ = [
     "OptionValueError",
     "ReadOnlyOptionError",
     "SocketClosedError",
+    "UnexpectedMessageError",
     "UnknownOptionError",
     "WriteOnlyOptionError",
     "ZMQError",
@@ -36,6 +37,23 @@ class SocketClosedError(zmq.ZMQError):
 
     def __init__(self, msg: str = "Socket is closed") -> None:
         super().__init__(errno.ENOTSOCK, msg)
+
+
+class UnexpectedMessageError(ValueError):
+    """A received message that recv_string() / recv_json() cannot return as asked.
+
+    More than one frame, or not text / JSON in the encoding asked.  The
+    message was taken from the socket; ``frames`` holds all of it (a list of
+    bytes), so nothing is lost.
+    """
+
+    def __init__(self, msg: str, frames: list[bytes]) -> None:
+        super().__init__(msg)
+        #: Every frame of the message, as received.
+        self.frames = frames
+
+    def __reduce__(self) -> tuple[type[UnexpectedMessageError], tuple[str, list[bytes]]]:
+        return type(self), (str(self), self.frames)
 
 
 class UnknownOptionError(TypeError):

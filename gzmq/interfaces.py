@@ -25,8 +25,16 @@ class ISocket(Interface):
     """
 
     closed = Attribute("Whether the socket is closed (bool).")
-    readable = Attribute("Whether the socket can receive (bool).")
-    writable = Attribute("Whether the socket can send (bool).")
+    readable = Attribute(
+        "Whether a message can be received right now, without waiting (bool, live): "
+        "ZMQ_EVENTS and messages gzmq holds count; False when closed or when the class "
+        "cannot receive.  Reading it consumes nothing and loses no wake-up."
+    )
+    writable = Attribute(
+        "Whether a message can be queued right now, without waiting (bool, live); "
+        "False when closed or when the class cannot send.  Reading it consumes nothing "
+        "and loses no wake-up."
+    )
     context = Attribute("The gzmq.Context the socket was made on.")
     events = Attribute("The socket's Observer, created on first access.")
     endpoints = Attribute("The endpoints bound or connected now (tuple of str).")
@@ -61,7 +69,11 @@ class ISocket(Interface):
 class IReadable(Interface):
     """Receives messages, cooperatively."""
 
-    readable = Attribute("True.")
+    readable = Attribute(
+        "Whether the next recv() returns a message at once (live readiness, as zeromq.js; "
+        "False when closed).  Whether a class can receive at all: IReadable.implementedBy, "
+        "or hasattr(sock, 'recv')."
+    )
     receive_buffer_size = Attribute("ZMQ_RCVBUF: kernel receive buffer size.")
     receive_high_water_mark = Attribute("ZMQ_RCVHWM: the most inbound messages queued.")
     receive_timeout = Attribute("ZMQ_RCVTIMEO: ms recv() waits (-1 forever, 0 once).")
@@ -79,11 +91,29 @@ class IReadable(Interface):
     def __iter__() -> Iterator[list[Any]]:
         """Yield messages until the socket is closed, then end."""
 
+    def recv_string(*, encoding: str = "utf-8", timeout: float | None = None) -> str:
+        """Receive a one-frame message as text; waits as recv().
+
+        A multipart message, or one that does not decode, raises
+        UnexpectedMessageError carrying every frame (nothing is lost).
+        """
+
+    def recv_json(*, timeout: float | None = None, **loads: Any) -> Any:
+        """Receive a one-frame message of JSON and return the value; waits as recv().
+
+        A multipart message, or one that is not JSON, raises
+        UnexpectedMessageError carrying every frame.
+        """
+
 
 class IWritable(Interface):
     """Sends messages, cooperatively."""
 
-    writable = Attribute("True.")
+    writable = Attribute(
+        "Whether the next send() queues its message at once (live readiness, as zeromq.js; "
+        "False when closed).  Whether a class can send at all: IWritable.implementedBy, "
+        "or hasattr(sock, 'send')."
+    )
     send_buffer_size = Attribute("ZMQ_SNDBUF: kernel send buffer size.")
     send_high_water_mark = Attribute("ZMQ_SNDHWM: the most outbound messages queued.")
     send_timeout = Attribute("ZMQ_SNDTIMEO: ms send() waits (-1 forever, 0 once).")
@@ -96,6 +126,12 @@ class IWritable(Interface):
         ``timeout`` (seconds) overrides send_timeout and raises zmq.Again on
         expiry, having sent nothing.  SocketClosedError when closed.
         """
+
+    def send_string(text: str, *, encoding: str = "utf-8", timeout: float | None = None) -> None:
+        """Send ``text`` encoded as one frame; waits as send(). Not a str: TypeError."""
+
+    def send_json(obj: Any, *, timeout: float | None = None, **dumps: Any) -> None:
+        """Send ``obj`` as one frame of UTF-8 JSON; waits as send()."""
 
 
 class IObserver(Interface):

@@ -20,7 +20,6 @@ import atexit
 import itertools
 import logging
 import os
-import threading
 import time
 import weakref
 from collections import deque
@@ -34,6 +33,7 @@ from gevent.event import Event as _Signal
 from greenlet import getcurrent
 from zope.interface import implementer
 
+from gzmq import _thread
 from gzmq._timeouts import check_seconds as _check_timeout
 from gzmq._waiting import Waiting
 from gzmq.errors import ObserverModeError, SocketClosedError
@@ -60,7 +60,7 @@ BACKLOG_LIMIT = 1000
 _PULL = "pull"
 _PUSH = "push"
 _CLOSED_MESSAGE = "Observer is closed"
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _addresses = itertools.count()
 
 #: Every open Observer, so that interpreter exit can close their PAIR sockets

@@ -89,6 +89,8 @@ class Kind(Generic[T]):
     expected = "value"
     #: pyzmq's wire type for the option: "int", "int64" or "bytes".
     wire = "int"
+    #: The values accepted, as a type annotation (for the generated constructor types).
+    annotation = "Any"
     #: Read through libzmq's C API with a buffer of this many bytes (pyzmq's
     #: fixed 255-byte buffer does not suit every option); None: through pyzmq.
     raw_size: int | None = None
@@ -120,6 +122,7 @@ class Bool(Kind[bool]):
     """A boolean (libzmq int 0/1); only True and False are accepted."""
 
     expected = "bool"
+    annotation = "bool"
 
     def encode(self, option: Option[bool], value: Any) -> int:
         if not isinstance(value, bool):
@@ -131,6 +134,7 @@ class Bool(Kind[bool]):
 
 
 class _Integer(Kind[int]):
+    annotation = "int"
     low = -(2**31)
     high = 2**31 - 1
     bits = "int32"
@@ -222,6 +226,7 @@ class Text(Kind[str]):
 
     expected = "str"
     wire = "bytes"
+    annotation = "str"
 
     def __init__(self, min_bytes: int = 0, max_bytes: int = 255) -> None:
         self.min_bytes = min_bytes
@@ -243,6 +248,7 @@ class NullableText(Kind["str | None"]):
 
     expected = "str or None"
     wire = "bytes"
+    annotation = "str | None"
 
     def __init__(self, min_bytes: int = 1, max_bytes: int = 255) -> None:
         self.min_bytes = min_bytes
@@ -296,6 +302,7 @@ class Binary(Kind[bytes]):
 
     expected = "bytes"
     wire = "bytes"
+    annotation = "bytes | bytearray | memoryview | str"
 
     def __init__(
         self, min_bytes: int = 0, max_bytes: int = 255, *, leading_nul: bool = True
@@ -339,6 +346,7 @@ class CurveKey(Kind["str | None"]):
 
     expected = "a 40-character Z85 str or 32 bytes"
     wire = "bytes"
+    annotation = "str | bytes | bytearray | memoryview"
     raw_size = 41  # libzmq returns Z85 text only into a buffer of exactly 41 bytes
 
     def encode(self, option: Option[str | None], value: Any) -> bytes:
@@ -386,6 +394,8 @@ class Choice(Kind[Any]):
         self.names = dict(names)
         self.values = {value: name for name, value in self.names.items()}
         self.expected = " or ".join(repr(name) for name in self.names)
+        literals = ", ".join(f'"{name}"' for name in self.names if name is not None)
+        self.annotation = f"Literal[{literals}]" + (" | None" if None in self.names else "")
 
     def encode(self, option: Option[Any], value: Any) -> int:
         if value is not None and not isinstance(value, str):
@@ -638,11 +648,9 @@ def apply_options(target: object, values: Mapping[str, Any]) -> None:
     for name, value in values.items():
         option = registry.get(name)
         if option is None or not option.writable:
-            valid = ", ".join(n for n, o in registry.items() if o.writable)
-            what = "a read-only option" if option is not None else "not an option"
-            raise UnknownOptionError(
-                f"{name!r} is {what} of {type(target).__name__}; writable options: {valid}"
-            )
+            from gzmq._option_hints import unknown_option  # only on this error path
+
+            raise UnknownOptionError(unknown_option(type(target), registry, name, option))
         setattr(target, name, value)
 
 

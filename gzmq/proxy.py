@@ -32,6 +32,7 @@ from gevent.lock import Semaphore
 from zmq.backend import proxy_steerable as _proxy_steerable
 from zope.interface import implementer
 
+from gzmq import _thread
 from gzmq._context import EXIT_GRACE
 from gzmq._waiting import LENT, Waiting
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
@@ -40,7 +41,7 @@ from gzmq.socket import Socket, Writable
 
 __all__ = ["Proxy", "ProxyStatistics", "SideStatistics"]
 
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _ids = itertools.count()
 
 # libzmq 4.3.5 swapped the meaning of PAUSE and RESUME (fixed after it, in

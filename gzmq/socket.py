@@ -12,17 +12,20 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-import threading
 import warnings
-from collections.abc import Iterator
-from typing import Any, ClassVar
+import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gevent.socket
 import zmq
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq import _thread
 from gzmq._context import Context, default_context
+from gzmq._encoded import ReceivesEncoded, SendsEncoded
 from gzmq._native import Method as _Method
+from gzmq._readiness import POLLIN, POLLOUT, ready
 from gzmq._socket_options import (
     ReadableOptions,
     SocketOptions,
@@ -33,6 +36,13 @@ from gzmq._waiting import Waiting
 from gzmq.errors import LateOptionWarning, SocketClosedError
 from gzmq.options import Option, apply_options, read_socket_option, write_socket_option
 
+if TYPE_CHECKING:
+    # Never evaluated at run time (annotations are strings), so Python 3.10
+    # needs no typing_extensions installed.
+    from typing_extensions import Self
+
+    from gzmq.observer import Observer
+
 __all__ = ["Frame", "Message", "Readable", "Socket", "Writable"]
 
 Frame = bytes | bytearray | memoryview | str | zmq.Frame | None
@@ -40,7 +50,7 @@ Message = Frame | list[Frame] | tuple[Frame, ...]
 
 _ZMQError = zmq.ZMQError
 _set = _BackendSocket.set
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)
 
@@ -86,6 +96,14 @@ def _endpoint_text(endpoint: Any) -> str:
             f"an endpoint must be a str such as 'tcp://127.0.0.1:5555', "
             f"got {type(endpoint).__name__}: {endpoint!r}"
         )
+    if endpoint.startswith("tcp://") and not _has_port(endpoint[6:]):
+        error = zmq.ZMQError(
+            zmq.EINVAL,
+            f"{endpoint!r} has no port: a tcp endpoint is tcp://host:port "
+            "(tcp://host:* binds a free port, read back from last_endpoint)",
+        )
+        error.address = endpoint  # type: ignore[attr-defined]
+        raise error
     if endpoint.startswith(("tcp://", "ws://")):
         port = endpoint.rsplit(":", 1)[-1].split("/", 1)[0]
         if port.isdigit() and int(port) > 65535:
@@ -96,6 +114,15 @@ def _endpoint_text(endpoint: Any) -> str:
             error.address = endpoint  # type: ignore[attr-defined]
             raise error
     return endpoint
+
+
+def _has_port(address: str) -> bool:
+    """Whether a tcp address (after ``tcp://``) ends in ``:port`` (or ``:*``)."""
+    address = address.rpartition(";")[2]  # connect's "source;destination" form
+    if address.startswith("["):
+        address = address.partition("]")[2]  # an IPv6 literal's colons are not the port's
+    _host, colon, port = address.rpartition(":")
+    return bool(colon) and bool(port)
 
 
 def _endpoint_error(error: zmq.ZMQError, endpoint: str, action: str) -> zmq.ZMQError:
@@ -150,7 +177,8 @@ class Socket(SocketOptions):
     """
 
     __slots__ = (
-        "__weakref__", "_bound", "_context", "_endpoints", "_observer", "_sock", "_waiting",
+        "__weakref__", "_bound", "_closed_endpoints", "_context", "_endpoints", "_observer",
+        "_sock", "_waiting",
     )
 
     _socket_type: ClassVar[int]
@@ -170,7 +198,10 @@ class Socket(SocketOptions):
         self._context = context
         self._sock = context._raw_socket(cls._socket_type)
         self._waiting = Waiting(self._sock)
+        self._waiting.describe = _describer(self)
         self._endpoints: list[str] = []
+        #: The endpoints at close(), for SocketClosedError's message.
+        self._closed_endpoints: tuple[str, ...] = ()
         #: bind() endpoint as given -> as libzmq knows it (resolved host, real port).
         self._bound: dict[str, str] = {}
         self._observer: Any = None
@@ -223,15 +254,34 @@ class Socket(SocketOptions):
 
     # -- lifecycle ---------------------------------------------------------------
 
+    def _describe(self) -> str:
+        """Class and endpoints, as SocketClosedError names the socket: "gzmq.Pull (tcp://...)"."""
+        endpoints = self._endpoints or self._closed_endpoints
+        return f"gzmq.{type(self).__name__} ({', '.join(endpoints) or 'no endpoints'})"
+
     @property
     def readable(self) -> bool:
-        """Whether this socket can receive (its class has recv())."""
-        return isinstance(self, Readable)
+        """Whether a message can be received right now: the next recv() returns at once.
+
+        zeromq.js's ``readable``: live readiness (ZMQ_EVENTS, and messages gzmq
+        holds for a later recv()), not whether the class has recv() -- ask
+        ``hasattr(sock, "recv")`` for that.  False when closed, and on classes
+        that cannot receive.  Reading it consumes nothing and loses no wake-up
+        of a greenlet parked on the socket (greenlets already parked in
+        recv() are served first).
+        """
+        return isinstance(self, Readable) and ready(self._waiting, POLLIN)
 
     @property
     def writable(self) -> bool:
-        """Whether this socket can send (its class has send())."""
-        return isinstance(self, Writable)
+        """Whether a message can be queued right now: the next send() returns at once.
+
+        zeromq.js's ``writable``: live readiness (ZMQ_EVENTS), not whether the
+        class has send() -- ask ``hasattr(sock, "send")`` for that.  False when
+        closed, and on classes that cannot send.  Reading it consumes nothing
+        and loses no wake-up of a greenlet parked on the socket.
+        """
+        return isinstance(self, Writable) and ready(self._waiting, POLLOUT)
 
     @property
     def closed(self) -> bool:
@@ -249,7 +299,7 @@ class Socket(SocketOptions):
         return tuple(self._endpoints)
 
     @property
-    def events(self) -> Any:
+    def events(self) -> Observer:
         """The socket's Observer of libzmq events, created on first access.
 
         Events that happened before the first access are not seen.  After
@@ -285,13 +335,14 @@ class Socket(SocketOptions):
             return
         observer = self._observer
         sock = self._sock
+        self._closed_endpoints = tuple(self._endpoints)
         waiting.close(lambda: sock.close(linger))
         self._endpoints.clear()
         self._bound.clear()
         if observer is not None:
             observer._socket_closed()
 
-    def __enter__(self) -> Socket:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -370,6 +421,18 @@ class Socket(SocketOptions):
         Socket.connect(self, endpoint)
 
 
+def _describer(sock: Socket) -> Callable[[], str]:
+    """Names ``sock`` for its Waiting without keeping it alive (no reference cycle)."""
+    ref = weakref.ref(sock)
+    name = f"gzmq.{type(sock).__name__}"
+
+    def describe() -> str:
+        alive = ref()
+        return name if alive is None else alive._describe()
+
+    return describe
+
+
 _ROUTING_ID = routing_id_kind()
 _CONNECT_ROUTING_ID: Option[bytes] = Option(
     zmq.CONNECT_ROUTING_ID, _ROUTING_ID, doc="ZMQ_CONNECT_ROUTING_ID: the peer's routing id."
@@ -377,8 +440,9 @@ _CONNECT_ROUTING_ID: Option[bytes] = Option(
 _CONNECT_ROUTING_ID.name = "routing_id"
 
 
-class Readable(ReadableOptions):
-    """Mixin: receiving messages (``recv`` and iteration) and receive-side options."""
+class Readable(ReadableOptions, ReceivesEncoded):
+    """Mixin: receiving messages (``recv``, iteration, ``recv_string``, ``recv_json``) and
+    receive-side options."""
 
     __slots__ = ()
     _sock: zmq.Socket[Any]
@@ -407,8 +471,9 @@ class Readable(ReadableOptions):
                 return
 
 
-class Writable(WritableOptions):
-    """Mixin: sending messages (``send``) and send-side options."""
+class Writable(WritableOptions, SendsEncoded):
+    """Mixin: sending messages (``send``, ``send_string``, ``send_json``) and send-side
+    options."""
 
     __slots__ = ()
     _sock: zmq.Socket[Any]

@@ -6,16 +6,25 @@ Each class is a :class:`~gzmq.socket.Socket` plus :class:`Readable` and/or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 from zmq import SocketOption as Z
 from zope.interface import implementer
 
+from gzmq import _exchange
 from gzmq._socket_options import routing_id_kind
 from gzmq.interfaces import IReadable, ISocket, IWritable
 from gzmq.options import WRITE, Binary, Bool, Choice, Option
-from gzmq.socket import Readable, Socket, Writable
+from gzmq.socket import Message, Readable, Socket, Writable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from typing_extensions import Unpack
+
+    from gzmq import _option_types as _t
+    from gzmq._context import Context
 
 __all__ = [
     "Dealer",
@@ -93,6 +102,21 @@ def _no_drop() -> Option[bool]:
     )
 
 
+_ZMQError = zmq.ZMQError
+_EFSM = zmq.EFSM
+
+
+#: The base methods (the accelerated C methods when built), called positionally
+#: when no keyword is given so that the C fast path runs.
+_send = Writable.send
+_recv = Readable.recv
+
+
+def _efsm(error: zmq.ZMQError, state: Callable[[str], str], sock: object) -> zmq.ZMQError:
+    """libzmq's EFSM as the same pyzmq class and errno, saying which call in which state."""
+    return type(error)(error.errno, f"{state(type(sock).__name__)} ({error.strerror})")
+
+
 def _prefixes(prefixes: tuple[Any, ...]) -> list[bytes]:
     if not prefixes:
         return [b""]
@@ -114,6 +138,12 @@ def _prefixes(prefixes: tuple[Any, ...]) -> list[bytes]:
 class Pair(Socket, Readable, Writable):
     """ZMQ_PAIR: an exclusive two-way connection to one peer."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.PairOptions]
+        ) -> None: ...
+
     __slots__ = ()
     _socket_type = zmq.PAIR
 
@@ -121,6 +151,12 @@ class Pair(Socket, Readable, Writable):
 @implementer(ISocket, IWritable)
 class Publisher(Socket, Writable):
     """ZMQ_PUB: send to every subscriber whose subscription matches."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.PublisherOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.PUB
@@ -134,6 +170,12 @@ class Publisher(Socket, Writable):
 @implementer(ISocket, IReadable)
 class Subscriber(Socket, Readable):
     """ZMQ_SUB: receive what publishers send under the subscribed prefixes."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.SubscriberOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.SUB
@@ -163,10 +205,20 @@ class Subscriber(Socket, Readable):
 
 @implementer(ISocket, IReadable, IWritable)
 class Request(Socket, Readable, Writable):
-    """ZMQ_REQ: send a request, then receive its reply, strictly alternating."""
+    """ZMQ_REQ: send a request, then receive its reply, strictly alternating.
 
-    __slots__ = ()
+    ``request(message)`` does both in one call that greenlets may share.
+    """
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.RequestOptions]
+        ) -> None: ...
+
+    __slots__ = ("_turns",)
     _socket_type = zmq.REQ
+    _turns: _exchange.Turns  # made by the first request()
     routing_id = _routing_id()
     probe_router = _probe_router()
     correlate = Option(
@@ -180,19 +232,131 @@ class Request(Socket, Readable, Writable):
         "old reply is then dropped; use with correlate).",
     )
 
+    def send(self, message: Message, *, timeout: float | None = None) -> None:
+        """Send a request (see Writable.send); then recv() its reply before the next send().
+
+        A second send() before the reply raises zmq.ZMQError EFSM saying so
+        (unless ``relaxed``).  Greenlets sharing the socket use request().
+        """
+        try:
+            if timeout is None:
+                _send(self, message)
+            else:
+                _send(self, message, timeout=timeout)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _request_sent_twice, self) from None
+            raise
+
+    def recv(self, *, timeout: float | None = None, copy: bool = True) -> list[Any]:
+        """Receive the reply to the request sent (see Readable.recv).
+
+        recv() before any send() raises zmq.ZMQError EFSM saying so.
+        """
+        try:
+            if timeout is None and copy is True:
+                return _recv(self)
+            return _recv(self, timeout=timeout, copy=copy)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _request_recv_first, self) from None
+            raise
+
+    def request(self, message: Message, timeout: float | None = None) -> list[bytes]:
+        """Send ``message`` and return its reply: one whole exchange, atomic among greenlets.
+
+        Greenlets sharing this Request (the handlers of a WSGI server, say)
+        queue and take turns first come, first served; each gets the reply to
+        its own request.  ``timeout`` (seconds) bounds the whole call (turn,
+        send and reply) and raises zmq.Again; None applies send_timeout and
+        receive_timeout.  When an exchange is abandoned after its request
+        went out (a timeout, a kill), the socket switches to ``relaxed`` and
+        ``correlate``: the next request goes out at once and libzmq drops the
+        late reply.  Plain send()/recv() keep libzmq's strict alternation
+        until then.
+        """
+        try:
+            turns = self._turns
+        except AttributeError:
+            turns = self._turns = _exchange.Turns()
+        return _exchange.request(self, turns, message, timeout)
+
 
 @implementer(ISocket, IReadable, IWritable)
 class Reply(Socket, Readable, Writable):
     """ZMQ_REP: receive a request, then send its reply, strictly alternating."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.ReplyOptions]
+        ) -> None: ...
+
     __slots__ = ()
     _socket_type = zmq.REP
     routing_id = _routing_id()
+
+    def recv(self, *, timeout: float | None = None, copy: bool = True) -> list[Any]:
+        """Receive a request (see Readable.recv); send() its reply before the next recv().
+
+        A second recv() before the reply raises zmq.ZMQError EFSM saying so.
+        """
+        try:
+            if timeout is None and copy is True:
+                return _recv(self)
+            return _recv(self, timeout=timeout, copy=copy)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _reply_recv_twice, self) from None
+            raise
+
+    def send(self, message: Message, *, timeout: float | None = None) -> None:
+        """Send the reply to the request received (see Writable.send).
+
+        send() with no request to answer raises zmq.ZMQError EFSM saying so.
+        """
+        try:
+            if timeout is None:
+                _send(self, message)
+            else:
+                _send(self, message, timeout=timeout)
+        except _ZMQError as error:
+            if error.errno == _EFSM:
+                raise _efsm(error, _reply_send_first, self) from None
+            raise
+
+
+def _request_sent_twice(name: str) -> str:
+    return (
+        f"{name}.send() a second time before recv() of the reply: a {name} alternates "
+        "send() and recv() (request() does both; relaxed=True allows a new request)"
+    )
+
+
+def _request_recv_first(name: str) -> str:
+    return f"{name}.recv() before send(): a {name} receives only the reply to a request it sent"
+
+
+def _reply_recv_twice(name: str) -> str:
+    return (
+        f"{name}.recv() a second time before send() of the reply: a {name} alternates "
+        "recv() and send()"
+    )
+
+
+def _reply_send_first(name: str) -> str:
+    return f"{name}.send() before recv(): a {name} sends only the reply to a request received"
 
 
 @implementer(ISocket, IReadable, IWritable)
 class Dealer(Socket, Readable, Writable):
     """ZMQ_DEALER: asynchronous requests, load-balanced over peers, fair-queued in."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.DealerOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.DEALER
@@ -204,6 +368,12 @@ class Dealer(Socket, Readable, Writable):
 @implementer(ISocket, IReadable, IWritable)
 class Router(Socket, Readable, Writable):
     """ZMQ_ROUTER: messages are framed with the peer's routing id."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.RouterOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.ROUTER
@@ -241,6 +411,12 @@ class Router(Socket, Readable, Writable):
 class Pull(Socket, Readable):
     """ZMQ_PULL: receive from pushers, fair-queued."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.PullOptions]
+        ) -> None: ...
+
     __slots__ = ()
     _socket_type = zmq.PULL
     conflate = _conflate()
@@ -250,6 +426,12 @@ class Pull(Socket, Readable):
 class Push(Socket, Writable):
     """ZMQ_PUSH: send to pullers, load-balanced."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.PushOptions]
+        ) -> None: ...
+
     __slots__ = ()
     _socket_type = zmq.PUSH
     conflate = _conflate()
@@ -258,6 +440,12 @@ class Push(Socket, Writable):
 @implementer(ISocket, IReadable, IWritable)
 class XPublisher(Socket, Readable, Writable):
     """ZMQ_XPUB: a publisher that receives subscriptions as b"\\x01topic" / b"\\x00topic"."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.XPublisherOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.XPUB
@@ -290,6 +478,12 @@ class XPublisher(Socket, Readable, Writable):
 class XSubscriber(Socket, Readable, Writable):
     """ZMQ_XSUB: a subscriber that sends subscriptions as b"\\x01topic" / b"\\x00topic"."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.XSubscriberOptions]
+        ) -> None: ...
+
     __slots__ = ()
     _socket_type = zmq.XSUB
 
@@ -297,6 +491,12 @@ class XSubscriber(Socket, Readable, Writable):
 @implementer(ISocket, IReadable, IWritable)
 class Stream(Socket, Readable, Writable):
     """ZMQ_STREAM: raw TCP; messages are [routing_id, data]."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, context: Context | None = None, **options: Unpack[_t.StreamOptions]
+        ) -> None: ...
 
     __slots__ = ()
     _socket_type = zmq.STREAM

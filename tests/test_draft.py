@@ -160,9 +160,11 @@ def test_plain_classes_provide_ireadable_iwritable(
     if not _available(cls):
         pytest.skip(unsupported_reason(cls) or "")
     with cls(context=context, linger=0) as sock:
-        assert gzmq.IReadable.providedBy(sock) is reads and sock.readable is reads
-        assert gzmq.IWritable.providedBy(sock) is writes and sock.writable is writes
-        assert hasattr(sock, "recv") is reads and hasattr(sock, "send") is writes
+        assert gzmq.IReadable.providedBy(sock) is reads and hasattr(sock, "recv") is reads
+        assert gzmq.IWritable.providedBy(sock) is writes and hasattr(sock, "send") is writes
+        assert sock.readable is False  # live readiness: nothing to receive
+        if not writes:
+            assert sock.writable is False
         if reads:
             assert verifyObject(gzmq.IReadable, sock)
         if writes:
@@ -176,12 +178,13 @@ def test_routed_and_group_classes_have_only_their_methods(context: gzmq.Context)
         if not _available(cls):
             continue
         with cls(context=context, linger=0) as sock:
-            assert sock.readable and sock.writable
+            assert hasattr(sock, "recv") and hasattr(sock, "send")
+            assert sock.readable is False  # live readiness: nothing queued
     with Radio(context=context, linger=0) as radio:
-        assert radio.writable and not radio.readable
+        assert hasattr(radio, "send") and radio.readable is False
         assert not hasattr(radio, "recv") and not hasattr(radio, "join")
     with Dish(context=context, linger=0) as dish:
-        assert dish.readable and not dish.writable
+        assert hasattr(dish, "recv") and dish.readable is False and dish.writable is False
         assert not hasattr(dish, "send")
     assert not gzmq.IReadable.implementedBy(Radio) and not gzmq.IWritable.implementedBy(Dish)
 
@@ -326,6 +329,49 @@ def _settle(radio: Radio, dish: Dish, group: str) -> None:
             dish.recv(timeout=0.05)
         except zmq.Again:
             return
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (at most 10 s, yielding to the hub) until ``condition()`` holds."""
+    with gevent.Timeout(10, AssertionError(f"never became true: {what}")):
+        while not condition():
+            gevent.sleep(0.001)
+
+
+@needs_draft
+def test_server_client_readiness_is_live(context: gzmq.Context, address: Callable[[], str]) -> None:
+    """Server/Client readable and writable are live readiness, False once closed (Socket's rule)."""
+    server, client = _pair(context, Server, Client, address())
+    _until(lambda: client.writable, "client.writable once connected")
+    assert server.readable is False and client.readable is False
+    client.send(b"ping")
+    _until(lambda: server.readable, "server.readable after a send")
+    assert server.readable is True  # asking consumes nothing
+    message, routing_id = server.recv(timeout=0)
+    assert message == b"ping" and server.readable is False
+    assert server.writable is True
+    server.send(b"pong", routing_id=routing_id)
+    _until(lambda: client.readable, "client.readable after the reply")
+    assert client.recv(timeout=0) == [b"pong"]
+    server.close()
+    client.close()
+    assert not (server.readable or server.writable or client.readable or client.writable)
+
+
+@needs_draft
+def test_radio_dish_readiness_is_live(radio_dish: tuple[Radio, Dish]) -> None:
+    """A Dish is readable once a message of a joined group waits; a Radio never waits to send."""
+    radio, dish = radio_dish
+    dish.join("weather")
+    _settle(radio, dish, "weather")
+    assert dish.readable is False and radio.writable is True
+    radio.send(b"sunny", group="weather")
+    _until(lambda: dish.readable, "dish.readable after a send")
+    assert dish.recv(timeout=0) == (b"sunny", b"weather")
+    assert dish.readable is False
+    dish.close()
+    radio.close()
+    assert dish.readable is False and radio.writable is False
 
 
 @needs_draft

@@ -738,6 +738,30 @@ class World:
         proxy.run()
         return proxy
 
+    def pair_rep(self) -> tuple[gzmq.Request, gzmq.Reply]:
+        """``req`` and ``rep`` connected to each other (inproc)."""
+        self.rep.bind(self.name + "-rep")
+        self.req.connect(self.name + "-rep")
+        return self.req, self.rep
+
+    def req_sent(self) -> gzmq.Request:
+        """``req`` with a request sent and its reply not yet received."""
+        req, _ = self.pair_rep()
+        req.send(b"first")
+        return req
+
+    def rep_received(self) -> gzmq.Reply:
+        """``rep`` holding a request it has not answered yet."""
+        req, rep = self.pair_rep()
+        req.send(b"question")
+        rep.recv(timeout=5)
+        return rep
+
+    def pull_got(self, message: list[bytes]) -> gzmq.Pull:
+        """``pull`` with ``message`` sent to it by ``push``."""
+        self.push.send(message)
+        return self.pull
+
     def waiting_in_recv(self, sock: gzmq.Pull) -> gzmq.Pull:
         """``sock``, once a greenlet waits in its recv()."""
         self.greenlets.append(gevent.spawn(sock.recv))
@@ -767,6 +791,13 @@ class World:
         self.gctx.destroy(linger=0)
 
 
+class _BadFileno:
+    """An object whose fileno() is not an fd."""
+
+    def fileno(self) -> str:
+        return "three"
+
+
 def _pull_mode(w: World) -> None:
     with pytest.raises(zmq.Again):
         w.observer.recv(timeout=0)
@@ -785,6 +816,27 @@ ROWS: list[Any] = [
     ("ctor-positional", lambda w: gzmq.Dealer("x"), TypeError, "positional"),
     ("ctor-unknown-option", lambda w: gzmq.Dealer(context=w.ctx, lingr=0),
      gzmq.UnknownOptionError, "'lingr' is not an option of Dealer"),
+    ("ctor-unknown-option-close-match", lambda w: gzmq.Dealer(context=w.ctx, lingr=0),
+     gzmq.UnknownOptionError, "did you mean 'linger'?"),
+    ("ctor-pyzmq-sndhwm", lambda w: gzmq.Dealer(context=w.ctx, sndhwm=10),
+     gzmq.UnknownOptionError, "pyzmq's name, gzmq spells it out as 'send_high_water_mark'"),
+    ("ctor-pyzmq-rcvhwm", lambda w: gzmq.Pull(context=w.ctx, rcvhwm=10),
+     gzmq.UnknownOptionError, "gzmq spells it out as 'receive_high_water_mark'"),
+    ("ctor-pyzmq-rcvtimeo", lambda w: gzmq.Pull(context=w.ctx, rcvtimeo=10),
+     gzmq.UnknownOptionError, "gzmq spells it out as 'receive_timeout'"),
+    ("ctor-pyzmq-sndtimeo", lambda w: gzmq.Push(context=w.ctx, SNDTIMEO=10),
+     gzmq.UnknownOptionError, "gzmq spells it out as 'send_timeout'"),
+    ("ctor-pyzmq-identity", lambda w: gzmq.Dealer(context=w.ctx, identity=b"a"),
+     gzmq.UnknownOptionError, "gzmq spells it out as 'routing_id'"),
+    ("ctor-pyzmq-hwm", lambda w: gzmq.Dealer(context=w.ctx, hwm=10),
+     gzmq.UnknownOptionError, "'send_high_water_mark' and 'receive_high_water_mark'"),
+    ("ctor-pyzmq-name-of-another-class", lambda w: gzmq.Subscriber(context=w.ctx, sndhwm=1),
+     gzmq.UnknownOptionError, "pyzmq's name for 'send_high_water_mark', which Subscriber does "
+     "not have"),
+    ("ctor-subscriber-subscribe", lambda w: gzmq.Subscriber(context=w.ctx, subscribe=b""),
+     gzmq.UnknownOptionError, "call sub.subscribe(b'topic') after constructing it"),
+    ("ctor-dealer-subscribe", lambda w: gzmq.Dealer(context=w.ctx, subscribe=b""),
+     gzmq.UnknownOptionError, "only Subscriber subscribes"),
     ("ctor-read-only-option", lambda w: gzmq.Dealer(context=w.ctx, last_endpoint="x"),
      gzmq.UnknownOptionError, "read-only"),
     ("ctor-option-type", lambda w: gzmq.Dealer(context=w.ctx, linger="10"),
@@ -814,7 +866,11 @@ ROWS: list[Any] = [
     ("bind-in-use", lambda w: gzmq.Pull(context=w.ctx).bind(w.name),
      zmq.ZMQError, "Address already in use"),
     ("connect-no-port", lambda w: w.push.connect("tcp://127.0.0.1"),
-     zmq.ZMQError, "'tcp://127.0.0.1'"),
+     zmq.ZMQError, "'tcp://127.0.0.1' has no port: a tcp endpoint is tcp://host:port"),
+    ("connect-no-port-ipv6", lambda w: w.push.connect("tcp://[::1]"),
+     zmq.ZMQError, "'tcp://[::1]' has no port"),
+    ("bind-no-port", lambda w: w.pull.bind("tcp://127.0.0.1"),
+     zmq.ZMQError, "has no port: a tcp endpoint is tcp://host:port (tcp://host:* binds"),
     ("connect-list", lambda w: w.push.connect(["tcp://127.0.0.1:1"]),
      TypeError, "endpoint must be a str"),
     ("unbind-not-bound", lambda w: w.pull.unbind("tcp://127.0.0.1:1"),
@@ -835,6 +891,56 @@ ROWS: list[Any] = [
      zmq.ZMQError, "cannot be accomplished in current state"),
     ("rep-send-before-recv", lambda w: w.rep.send(b"x"),
      zmq.ZMQError, "cannot be accomplished in current state"),
+    ("req-recv-before-send-names-state", lambda w: w.req.recv(timeout=0),
+     zmq.ZMQError, "Request.recv() before send()"),
+    ("req-second-send", lambda w: w.req_sent().send(b"second"),
+     zmq.ZMQError, "Request.send() a second time before recv() of the reply"),
+    ("req-second-send-with-timeout", lambda w: w.req_sent().send(b"second", timeout=1),
+     zmq.ZMQError, "Request.send() a second time before recv() of the reply"),
+    ("rep-send-before-recv-names-state", lambda w: w.rep.send(b"x"),
+     zmq.ZMQError, "Reply.send() before recv()"),
+    ("rep-second-recv", lambda w: w.rep_received().recv(timeout=0),
+     zmq.ZMQError, "Reply.recv() a second time before send() of the reply"),
+    ("request-timeout-str", lambda w: w.pair_rep()[0].request(b"x", timeout="1"),
+     TypeError, "timeout must be a number"),
+    ("request-bad-frame", lambda w: w.pair_rep()[0].request(7),
+     TypeError, "frame must be"),
+    # helpers
+    ("send-string-bytes", lambda w: w.push.send_string(b"x"),
+     TypeError, "send_string() takes a str, got bytes"),
+    ("send-string-encoding", lambda w: w.push.send_string("é", encoding="ascii"),
+     UnicodeEncodeError, "ascii"),
+    ("send-json-unserializable", lambda w: w.push.send_json({"a": object()}),
+     TypeError, "not JSON serializable"),
+    ("recv-string-multipart", lambda w: w.pull_got([b"a", b"b"]).recv_string(timeout=5),
+     gzmq.UnexpectedMessageError, "Pull.recv_string() received a multipart message of 2 frames"),
+    ("recv-string-not-utf8", lambda w: w.pull_got([b"\xff"]).recv_string(timeout=5),
+     gzmq.UnexpectedMessageError, "not utf-8 text"),
+    ("recv-json-not-json", lambda w: w.pull_got([b"{nope"]).recv_json(timeout=5),
+     gzmq.UnexpectedMessageError, "Pull.recv_json() received a message that is not JSON"),
+    ("recv-json-multipart", lambda w: w.pull_got([b"1", b"2"]).recv_json(timeout=5),
+     ValueError, "multipart message of 2 frames"),
+    ("recv-string-timeout-0", lambda w: w.pull.recv_string(timeout=0), zmq.Again, "Resource"),
+    # readiness and polling
+    ("readable-other-thread", lambda w: w.in_other_thread(lambda: w.pull.readable),
+     gzmq.InvalidThreadUseError, "belongs to another thread"),
+    ("poller-register-str", lambda w: gzmq.Poller().register("x"),
+     TypeError, "cannot poll str 'x': it must be a 0MQ socket, an integer fd"),
+    ("poller-flags-str", lambda w: gzmq.Poller().register(w.pull, "in"),
+     TypeError, "poll flags must be an int"),
+    ("poller-flags-range", lambda w: gzmq.Poller().register(w.pull, 64),
+     ValueError, "poll flags must combine POLLIN"),
+    ("poller-unregister-unknown", lambda w: gzmq.Poller().unregister(w.pull),
+     KeyError, "is not registered with this Poller"),
+    ("poller-timeout-str", lambda w: gzmq.Poller().poll("1"), TypeError, "timeout"),
+    ("poller-nothing-forever", lambda w: gzmq.Poller().poll(), ValueError, "would wait forever"),
+    ("poller-bad-fileno", lambda w: gzmq.select([_BadFileno()], [], [], 0),
+     ValueError, "must return a valid integer fd"),
+    ("select-not-a-socket", lambda w: gzmq.select([object()], [], [], 0),
+     TypeError, "must be a 0MQ socket"),
+    ("select-timeout-str", lambda w: gzmq.select([w.pull], [], [], "1"), TypeError, "timeout"),
+    ("poll-closed-socket", lambda w: gzmq.select([w.closed], [], [], 0),
+     gzmq.SocketClosedError, "Socket is closed: gzmq.Push (no endpoints)"),
     ("router-unknown-peer", lambda w: w.router.send([b"nobody", b"x"]),
      zmq.ZMQError, "Host unreachable"),
     ("recv-timeout-str", lambda w: w.pull.recv(timeout="1"), TypeError, "timeout"),
@@ -881,6 +987,12 @@ ROWS: list[Any] = [
     ("closed-events", lambda w: w.closed.events, gzmq.SocketClosedError, "Socket is closed"),
     ("closed-recv", lambda w: (w.pull.close(), w.pull.recv()),
      gzmq.SocketClosedError, "Socket is closed"),
+    ("closed-recv-names-socket", lambda w: (w.pull.close(), w.pull.recv()),
+     gzmq.SocketClosedError, "Socket is closed: gzmq.Pull (inproc://hostile-"),
+    ("closed-send-names-socket", lambda w: (w.push.close(), w.push.send(b"x")),
+     gzmq.SocketClosedError, "Socket is closed: gzmq.Push (inproc://hostile-"),
+    ("closed-option-names-socket", lambda w: (w.pull.close(), w.pull.linger),
+     gzmq.SocketClosedError, "Socket is closed: gzmq.Pull (inproc://hostile-"),
     ("closed-subscribe", lambda w: (w.sub.close(), w.sub.subscribe(b"x")),
      gzmq.SocketClosedError, "Socket is closed"),
     # threads
@@ -1037,6 +1149,9 @@ def _child_nan_timeout(case: str) -> None:
         "observer-recv": lambda: pull.events.recv(timeout=math.nan),
         "green-poll": lambda: gzmq.green.Poller().poll(math.nan),
         "green-select": lambda: gzmq.green.select([green], [], [], math.nan),
+        "poller": lambda: _poller_of(pull).poll(math.nan),
+        "select": lambda: gzmq.select([pull], [], [], math.nan),
+        "request": lambda: gzmq.Request(linger=0).request(b"x", timeout=math.nan),
     }
     def watchdog() -> None:
         time.sleep(3)
@@ -1053,8 +1168,15 @@ def _child_nan_timeout(case: str) -> None:
         _say(raised=None)
 
 
+def _poller_of(sock: gzmq.Pull) -> gzmq.Poller:
+    poller = gzmq.Poller()
+    poller.register(sock, gzmq.POLLIN)
+    return poller
+
+
 @pytest.mark.parametrize("case", [
     "socket-recv", "socket-send", "observer-recv", "green-poll", "green-select",
+    "poller", "select", "request",
 ])
 def test_nan_timeout_is_refused(case: str) -> None:
     """A NaN timeout raises ValueError at once (in a child process: a NaN timer freezes the hub)."""
@@ -1072,6 +1194,26 @@ def test_nan_timeout_is_refused(case: str) -> None:
     outcome = json.loads(out.splitlines()[-1])
     assert outcome["raised"] == "ValueError", f"{case}: {outcome}"
     assert "nan" in outcome["message"].lower(), f"{case}: {outcome}"
+
+
+@pytest.mark.parametrize("call", ["Request.recv", "Request.send", "Reply.send", "Reply.recv"])
+def test_efsm_keeps_pyzmqs_class_and_errno(call: str) -> None:
+    """A wrong-state call raises zmq.ZMQError with errno EFSM, not a new type, with its story."""
+    world = World()
+    try:
+        calls: dict[str, Callable[[], object]] = {
+            "Request.recv": lambda: world.req.recv(timeout=0),
+            "Request.send": lambda: world.req_sent().send(b"again"),
+            "Reply.send": lambda: world.rep.send(b"x"),
+            "Reply.recv": lambda: world.rep_received().recv(timeout=0),
+        }
+        with pytest.raises(zmq.ZMQError) as info:
+            calls[call]()
+        assert type(info.value) is zmq.ZMQError
+        assert info.value.errno == zmq.EFSM
+        assert str(info.value).startswith(call + "()")
+    finally:
+        world.close()
 
 
 def test_errors_keep_errno_and_endpoint() -> None:

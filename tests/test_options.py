@@ -257,6 +257,27 @@ def test_readme_option_summary_matches_the_registry() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_generated_constructor_types_match_the_registry() -> None:
+    """gzmq/_option_types.py is what docs/generate_option_types.py writes (regenerate it if not)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "docs" / "generate_option_types.py"), "--check"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("cls", [*ALL, gzmq.Context], ids=lambda cls: cls.__name__)
+def test_constructor_types_list_each_writable_option(cls: type) -> None:
+    """Each class's TypedDict has exactly its writable options (what the constructor takes)."""
+    from gzmq import _option_types
+
+    typed = getattr(_option_types, f"{cls.__name__}Options")
+    writable = {name for name, option in gzmq.options(cls).items() if option.writable}
+    assert set(typed.__annotations__) == writable
+    assert typed.__total__ is False
+
+
 # -- round trips ---------------------------------------------------------------------------
 
 KEYS = gzmq.curve_keypair()

@@ -12,7 +12,6 @@ a forgotten socket is freed by reference counting, closed by pyzmq's
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from typing import Any, cast
 
@@ -20,12 +19,13 @@ import zmq
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq import _thread
 from gzmq._parking import Reservation
 from gzmq._waiting import Waiting
 
 __all__ = ["State", "state_for", "state_of", "waiting_here"]
 
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 _get = _BackendSocket.get
 _RCVTIMEO = int(zmq.RCVTIMEO)
 _SNDTIMEO = int(zmq.SNDTIMEO)

@@ -18,7 +18,6 @@ and a message is never half-sent.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import zmq
@@ -26,6 +25,7 @@ from gevent._hub_local import get_hub_if_exists
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
+from gzmq import _thread
 from gzmq._ownership import LENT
 from gzmq.green._state import State, state_for
 from gzmq.green.poll import Poller
@@ -46,7 +46,7 @@ _Again = zmq.Again
 _Frame = zmq.Frame
 _get = _BackendSocket.get
 _set = _BackendSocket.set
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
 
 _OriginalSocket = zmq.Socket
 _OriginalContext = zmq.Context
