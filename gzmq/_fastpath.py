@@ -110,10 +110,17 @@ def _all_bytes(data: Any) -> bool:
     return True
 
 
-def recv_frames(socket: Any, copy: bool) -> Any:
+def recv_frames(socket: Any, copy: bool, part: bool = False) -> Any:
     """One whole message with DONTWAIT through pyzmq: a list (bytes, or zmq.Frame
-    when not ``copy``), or -errno (-EAGAIN: none there).  Decides nothing."""
+    when not ``copy``), or -errno (-EAGAIN: none there); with ``part``, one
+    frame only: ``(frame, more)``.  Decides nothing."""
     try:
+        if part:
+            if copy:
+                data = _recv(socket, _DONTWAIT)
+                return (data, bool(_get(socket, _RCVMORE)))
+            piece = _recv(socket, _DONTWAIT, False)
+            return (piece, bool(piece.more))
         if copy:
             message: list[Any] = [_recv(socket, _DONTWAIT)]
             while _get(socket, _RCVMORE):
@@ -152,9 +159,10 @@ def send_frames(socket: Any, frames: Any, start: int = 0) -> Any:
     return 0
 
 
-def _recv_bytes(gate: Any) -> Any:
-    """The accelerator's receive, in pyzmq: a list of bytes, or -errno."""
-    return recv_frames(gate.socket, True)
+def _recv_bytes(gate: Any, part: bool) -> Any:
+    """The accelerator's receive, in pyzmq: a list of bytes (``part``: one
+    frame, ``(bytes, more)``), or -errno."""
+    return recv_frames(gate.socket, True, part)
 
 
 class Gate:
@@ -162,28 +170,34 @@ class Gate:
 
     ``handle``: the libzmq socket's address; ``owner``: the owning thread's
     ident (a negative sentinel when closed or lent); ``readers`` /
-    ``writers``: the deques of parked greenlets; ``streak``: consecutive
+    ``writers``: the deques of parked greenlets; ``polling``: how many polls
+    and readiness waits are parked on the socket (they must be re-checked
+    too, but never stop a send or a receive); ``streak``: consecutive
     completions without a switch to the hub (the fairness budget).
     """
 
-    __slots__ = ("handle", "owner", "readers", "streak", "writers")
+    __slots__ = ("handle", "owner", "polling", "readers", "streak", "writers")
 
     handle: int
     owner: int
     readers: deque[Any]
     writers: deque[Any]
+    polling: int
     streak: int
     socket: Any  # the pyzmq socket (a slot of Waiting)
 
     if TYPE_CHECKING:
         # Provided by gzmq._waiting.Waiting:
         def refresh(self) -> None: ...
-        def wait_recv(self, timeout: Any, copy: bool, tried: bool) -> list[Any]: ...
+        def wait_recv(
+            self, timeout: Any, copy: bool, tried: bool, part: bool = False
+        ) -> Any: ...
         def wait_send(self, frames: Any, timeout: Any, tried: bool) -> None: ...
         def wrong_owner(self) -> None: ...
         def fail_errno(self, number: int) -> None: ...
         def partial_send(self, frames: Any, index: int, number: int) -> bool: ...
         def hold(self, message: list[Any]) -> None: ...
+        def open_read(self) -> None: ...
 
     def recv(self, timeout: float | None = None, copy: bool = True) -> list[Any]:
         """Receive one whole message, waiting cooperatively if it must.
@@ -199,8 +213,8 @@ class Gate:
         ):
             once = _once(timeout)
             if timeout is None or once:
-                message = _recv_bytes(self)
-                if self.writers:
+                message = _recv_bytes(self, False)
+                if self.writers or self.polling:
                     self._refresh_holding(message)
                 if message.__class__ is list:
                     self.streak += 1
@@ -211,6 +225,36 @@ class Gate:
                     raise _Again()
                 return self.wait_recv(None, True, True)
         return self.wait_recv(timeout, copy, False)
+
+    def recv_part(self, timeout: float | None = None, copy: bool = True) -> Any:
+        """Receive one frame (pyzmq's frame-by-frame recv), waiting cooperatively if it must.
+
+        The first frame of a message waits as :meth:`recv` does; if more
+        follow, the calling greenlet keeps the head of the readers queue
+        (``open_read``) and its next calls take them, straight from libzmq.
+        """
+        if (
+            copy is True
+            and not self.readers
+            and self.streak < _LIMIT
+            and _get_ident() == self.owner  # also false once closed, lent or forked
+        ):
+            once = _once(timeout)
+            if timeout is None or once:
+                message = _recv_bytes(self, True)
+                if message.__class__ is tuple and message[1]:
+                    self.open_read()
+                if self.writers or self.polling:
+                    self.refresh()
+                if message.__class__ is tuple:
+                    self.streak += 1
+                    return message[0]
+                if message != _MINUS_EAGAIN:
+                    self.fail_errno(-message)
+                if once:
+                    raise _Again()
+                return self.wait_recv(None, True, True, True)
+        return self.wait_recv(timeout, copy, False, True)
 
     def send(self, data: Any, timeout: float | None = None) -> None:
         """Send one whole message (bytes, or a list or tuple of frames), waiting if it must.
@@ -226,7 +270,7 @@ class Gate:
             once = _once(timeout)
             if (timeout is None or once) and _all_bytes(data):
                 result = send_frames(self.socket, data)
-                if self.readers:
+                if self.readers or self.polling:
                     self.refresh()
                 if result == 0:
                     self.streak += cost_of(data)
@@ -243,18 +287,19 @@ class Gate:
                 return
         self.wait_send(data, timeout, False)
 
-    def try_recv(self, copy: bool) -> list[Any] | None:
-        """One receive attempt for the head of the readers queue: the message, None on EAGAIN.
+    def try_recv(self, copy: bool, part: bool = False) -> Any:
+        """One receive attempt for the head of the readers queue: the message (``part``:
+        ``(frame, more)``), None on EAGAIN.
 
         Raises the socket's error (SocketClosedError once closed) instead of
         calling libzmq when the calling thread may not use the socket.
         """
         if _get_ident() != self.owner:
             self.wrong_owner()  # raises, unless it adopts an idle green socket
-        message = _recv_bytes(self) if copy is True else recv_frames(self.socket, copy)
-        if self.writers:
+        message = _recv_bytes(self, part) if copy is True else recv_frames(self.socket, copy, part)
+        if self.writers or self.polling:
             self._refresh_holding(message)
-        if message.__class__ is list:
+        if message.__class__ is list or message.__class__ is tuple:
             self.streak += 1
             return message
         if message != _MINUS_EAGAIN:
@@ -269,7 +314,7 @@ class Gate:
         if _get_ident() != self.owner:
             self.wrong_owner()
         result = send_frames(self.socket, frames)
-        if self.readers:
+        if self.readers or self.polling:
             self.refresh()
         if result == 0:
             self.streak += cost_of(frames)
@@ -284,7 +329,7 @@ class Gate:
         return False
 
     def _refresh_holding(self, message: Any) -> None:
-        """refresh() after a receive; if it raises, the message is held, not lost."""
+        """refresh() after a receive; if it raises, a whole message is held, not lost."""
         try:
             self.refresh()
         except BaseException:

@@ -7,13 +7,18 @@ waiters are served first come, first served, and each gets one whole
 message.  Every attempt goes through the Gate's ``try_recv`` / ``try_send``,
 which check the owner and account for fairness exactly as the fast path.
 
+Polls and readiness waits (``wait_readable``, gzmq.Poller, gzmq.green's
+poll) park in queues of their own (``poll_in`` / ``poll_out``): they consume
+nothing, so they never stop a send or a receive from taking the fast path,
+and every one of them is woken when its direction becomes ready.
+
 ZMQ_FD is edge-triggered: any libzmq call on the socket may consume the edge
 that a parked greenlet waits for.  So after every such call, if anyone
-waits, ZMQ_EVENTS is read again (:meth:`Parking.refresh`) and the head of
-the ready direction is woken; and when the io watcher fires, ZMQ_EVENTS is
-read (which re-arms the edge) whether or not anyone is woken.  The watcher
-runs only while somebody waits, so an idle socket costs the hub nothing and
-a forgotten socket can be garbage collected.
+waits, ZMQ_EVENTS is read again (:meth:`Parking.refresh`) and the ready ones
+are woken; and when the io watcher fires, ZMQ_EVENTS is read (which re-arms
+the edge) whether or not anyone is woken.  The watcher runs only while
+somebody waits, so an idle socket costs the hub nothing and a forgotten
+socket can be garbage collected.
 
 When a socket becomes readable, the hub receives a message for each parked
 receiver in turn and switches into them one after the other
@@ -26,7 +31,6 @@ from __future__ import annotations
 import errno
 import math
 import os
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +40,11 @@ from greenlet import getcurrent
 from gzmq import _native, _thread
 from gzmq._fastpath import FAIRNESS_LIMIT, recv_frames
 from gzmq._timeouts import check_seconds
-from gzmq.errors import SocketClosedError
 
-__all__ = ["Parking", "Reservation", "as_copy"]
+if TYPE_CHECKING:
+    from gzmq.errors import SocketClosedError
+
+__all__ = ["Parked", "Parking", "as_copy"]
 
 _POLLIN = int(zmq.POLLIN)
 _POLLOUT = int(zmq.POLLOUT)
@@ -48,8 +54,6 @@ _Again = zmq.Again
 _ZMQError = zmq.ZMQError
 _recv_message = _native.recv_message
 _get_ident = _thread.get_ident
-_REP = int(zmq.REP)
-_EFSM = int(zmq.EFSM)
 
 #: Stands for "no timer: wait forever" once the deadline has been worked out.
 _FOREVER = object()
@@ -62,14 +66,14 @@ def as_copy(message: Any, copy: bool | None) -> list[Any]:
     return [frame.bytes if isinstance(frame, zmq.Frame) else frame for frame in message]
 
 
-class _Parked:
-    """One greenlet parked in a send or receive queue.
+class Parked:
+    """One greenlet parked in a send or receive queue (or a poll's place in ``poll_in``).
 
-    A receiver's entry says how it wants frames (``copy``; None for a
-    wait_readable() or a send entry).  The hub may receive a message on its
-    behalf and hand it over (``message``, ``served``); an entry that only
-    holds a message whose receiver was interrupted before it could take it
-    is ``held``: it stays at the head of the queue for the next receiver.
+    A receiver's entry says how it wants frames (``copy``; ``part`` for one
+    frame).  The hub may receive on its behalf and hand the message over
+    (``message``, ``served``); an entry that only holds a message whose
+    receiver was interrupted before it could take it is ``held``: it stays
+    at the head of the queue for the next receiver.
 
     The defaults are class attributes (no ``__init__``): an entry is made
     for every wait, and this is the cheapest object CPython can make.
@@ -79,7 +83,8 @@ class _Parked:
     woken = False
     expired = False
     copy: bool | None = None
-    message: list[Any] | None = None
+    part = False
+    message: Any = None
     served = False
     held = False
 
@@ -93,25 +98,6 @@ class _Parked:
         glet = self.glet
         if glet is not None:
             glet.switch()
-
-
-class Reservation(_Parked):
-    """The head of the writers queue, kept by a greenlet sending a message frame by frame.
-
-    gzmq.green's ``send(frame, SNDMORE)`` waits, like libzmq, at the first
-    frame until the socket can take a message, then keeps its place at the
-    head of the queue, so that no other greenlet can fill the queue before
-    its last frame sends the message whole.  ``sender`` is a weak reference
-    to that greenlet: a reservation whose greenlet died is dropped (its
-    frames never reached libzmq).
-    """
-
-    sender: Any = None
-
-    def abandoned(self) -> bool:
-        """Whether the greenlet that made this reservation is gone."""
-        glet = self.sender()
-        return glet is None or bool(glet.dead)
 
 
 class Parking:
@@ -128,34 +114,43 @@ class Parking:
     closed: bool
     readers: deque[Any]
     writers: deque[Any]
+    poll_in: list[Any]
+    poll_out: list[Any]
+    polling: int
     streak: int
     receive_timeout: int
     send_timeout: int
+    held_frames: int
     _watcher: Any
     _watching: bool
     _delivery: bool
     _held: int
-    layer_held: int
     _signaler: bool
 
     if TYPE_CHECKING:
-        # Provided by Waiting and its Gate.
+        # Provided by Waiting, its Gate and its other mixins.
         def events(self) -> int: ...
-        def try_recv(self, copy: bool) -> list[Any] | None: ...
+        def try_recv(self, copy: bool, part: bool = False) -> Any: ...
         def try_send(self, frames: Any) -> bool: ...
         def wrong_owner(self) -> None: ...
         def closed_error(self) -> SocketClosedError: ...
         def fail(self, error: zmq.ZMQError) -> None: ...
         def check_owner(self) -> None: ...
         def _watch_fd(self) -> int: ...
+        def _reap_reservation(self) -> None: ...
+        def _wait_behind_reservation(self, queue: deque[Any]) -> None: ...
+        def _read_reserved(self, copy: bool) -> Any: ...
+        def _took_part(self, entry: Parked, message: Any) -> Any: ...
 
     # -- waking ---------------------------------------------------------------
 
     def refresh(self) -> None:
-        """After an operation, wake the head waiter of each ready direction.
+        """After an operation, wake the waiters of each ready direction.
 
         Call from a greenlet (not the hub) after any libzmq call on the socket
         when somebody may be waiting: the call may have consumed the edge.
+        The head receiver is served by a hand-off queued in the hub, the head
+        sender is resumed, and every poll of a ready direction is woken.
         """
         if self.closed:
             return
@@ -163,16 +158,21 @@ class Parking:
             ev = self.events()
         except _ZMQError:
             ev = _POLLIN | _POLLOUT  # let the waiters meet the error themselves
-        if (ev & _POLLIN or self.layer_held) and self.readers and not self._delivery:
-            # (Frames a layer holds wake a poll parked here; a receiver finds
-            # nothing and parks again.)
-            self._delivery = True
-            self.hub.loop.run_callback(self._deliver_queued)
-        if ev & _POLLOUT and self.writers:
-            head = self.writers[0]
-            if not head.woken:
-                head.woken = True
-                self.hub.loop.run_callback(head.resume)
+        run_callback = self.hub.loop.run_callback
+        if ev & _POLLIN:
+            if self.readers and not self._delivery:
+                self._delivery = True
+                run_callback(self._deliver_queued)
+            if self.poll_in:
+                _wake_all(self.poll_in, run_callback)
+        if ev & _POLLOUT:
+            if self.writers:
+                head = self.writers[0]
+                if not head.woken:
+                    head.woken = True
+                    run_callback(head.resume)
+            if self.poll_out:
+                _wake_all(self.poll_out, run_callback)
 
     def after_call(self) -> None:
         """After any other libzmq call on the socket (bind, options, ...): keep waiters awake.
@@ -181,7 +181,7 @@ class Parking:
         disconnect and option calls, which may consume the ZMQ_FD edge that
         a parked greenlet waits for.
         """
-        if self.readers or self.writers:
+        if self.readers or self.writers or self.polling:
             self.refresh()
 
     def _on_fd(self) -> None:
@@ -190,9 +190,9 @@ class Parking:
             self._stop_watching()
             return
         readers = self.readers
-        if readers and not self.writers:
+        if readers and not self.writers and not self.polling:
             head = readers[0]
-            if head.__class__ is _Parked and head.copy is not None and not head.held:
+            if head.__class__ is Parked and not head.held:
                 # Only receivers wait: trying to receive is the readiness check
                 # (it processes libzmq's commands as reading EVENTS would), one
                 # libzmq call less per wake-up.
@@ -202,15 +202,20 @@ class Parking:
             ev = self.events()
         except _ZMQError:
             ev = _POLLIN | _POLLOUT
+        run_callback = self.hub.loop.run_callback
+        if ev & _POLLIN and self.poll_in:
+            _wake_all(self.poll_in, run_callback)
+        if ev & _POLLOUT and self.poll_out:
+            _wake_all(self.poll_out, run_callback)
         writer = None
         if ev & _POLLOUT and self.writers and not self.writers[0].woken:
             writer = self.writers[0]
             writer.woken = True
-        if not self.readers and not self.writers:
+        if not self.readers and not self.writers and not self.polling:
             self._stop_watching()
         if ev & _POLLIN and self.readers:
             if writer is not None:
-                self.hub.loop.run_callback(writer.resume)
+                run_callback(writer.resume)
             self._deliver()
         elif writer is not None:
             writer.resume()
@@ -225,30 +230,24 @@ class Parking:
         """(In the hub.) Hand messages to the parked receivers, first come first served.
 
         While messages are ready, each receiver at the head of the queue
-        gets one, received on its behalf with its own ``copy``, and leaves
-        the queue; each is served at most once per pass.  Only then are
-        the served greenlets switched into, one after the other, directly
-        from here: nothing else runs in between (no timer, no kill), so a
-        message handed over cannot be dropped by an interruption.  A
-        wait_readable() waiter (or a poll) at the head is woken instead, and
-        ends the pass.  The socket's owner is checked before each receive
-        (a served greenlet may close it).
+        gets one, received on its behalf with its own ``copy`` (one frame for
+        a ``part`` receiver, whose message, if more frames follow, then keeps
+        the head of the queue), and leaves the queue; each is served at most
+        once per pass.  Only then are the served greenlets switched into, one
+        after the other, directly from here: nothing else runs in between (no
+        timer, no kill), so a message handed over cannot be dropped by an
+        interruption.  The socket's owner is checked before each receive (a
+        served greenlet may close it).
         """
         readers = self.readers
-        served: list[_Parked] = []
-        wake: _Parked | None = None
+        served: list[Parked] = []
+        wake: Parked | None = None
         budget = len(readers)
         try:
             while budget and readers:
                 head = readers[0]
-                if head.__class__ is not _Parked or head.copy is None:
-                    # Waits for readiness only (wait_readable, a poll).
-                    if not head.woken:
-                        head.woken = True
-                        wake = head
-                    break
-                if head.held or head.glet is None:
-                    break
+                if head.__class__ is not Parked or head.held or head.glet is None:
+                    break  # a held message, a frame-by-frame read, an interrupted receiver
                 if self.owner < 0:
                     # Closed, lent or forked: let the head meet that itself.
                     if not head.woken:
@@ -256,29 +255,35 @@ class Parking:
                         wake = head
                     break
                 copy = head.copy
-                if copy and _recv_message is not None:
+                part = head.part
+                if copy and not part and _recv_message is not None:
                     message = _recv_message(self.handle)  # type: ignore[attr-defined]
                     if message is None:
                         break  # EAGAIN
                 else:
-                    message = recv_frames(self.socket, copy)
+                    message = recv_frames(self.socket, bool(copy), part)
                     if message == _MINUS_EAGAIN:
                         break
-                if message.__class__ is not list:  # -errno
+                if message.__class__ is not list and message.__class__ is not tuple:  # -errno
                     if not head.woken:
                         # Let the head meet the error (or the closed socket) itself.
                         head.woken = True
                         wake = head
                     break
                 readers.popleft()
-                head.message = message
                 head.served = True
                 served.append(head)
                 budget -= 1
+                if part:
+                    head.message = self._took_part(head, message)
+                    if message[1]:
+                        break  # its message keeps the head of the queue now
+                else:
+                    head.message = message
         finally:
             self._switch_into(served, wake)
 
-    def _switch_into(self, served: list[_Parked], wake: _Parked | None) -> None:
+    def _switch_into(self, served: list[Parked], wake: Parked | None) -> None:
         """Switch into the served receivers, then the woken head, then re-check senders.
 
         A served greenlet whose parent is the hub (``gevent.spawn_raw``) and
@@ -299,14 +304,14 @@ class Parking:
                     run_callback(later.resume)
                 if wake is not None:
                     run_callback(wake.resume)
-                if self.writers and not self.closed:
+                if (self.writers or self.polling) and not self.closed:
                     run_callback(self.refresh)
                 raise
         if wake is not None:
             wake.resume()
-        if served and self.writers and not self.closed:
-            # The receives may have consumed the edge a sender waits for.
-            # (Receivers need no re-read: each parked one tried after the
+        if served and (self.writers or self.polling) and not self.closed:
+            # The receives may have consumed the edge a sender or a poll waits
+            # for.  (Receivers need no re-read: each parked one tried after the
             # last receive here, and what the served greenlets did on the
             # socket they followed with a refresh() themselves.)
             self.refresh()
@@ -334,9 +339,34 @@ class Parking:
             self._watching = False
             self._watcher.stop()
 
+    # -- polls and readiness waits ----------------------------------------------
+
+    def watch(self, entry: Any, flags: int) -> None:
+        """Park a poll's ``entry`` (with ``woken``, ``resume()``) for POLLIN and/or POLLOUT.
+
+        It is woken (``resume()``) whenever a direction it watches may have
+        become ready; it takes nothing and never delays a send or a receive.
+        """
+        if flags & _POLLIN:
+            self.poll_in.append(entry)
+        if flags & _POLLOUT:
+            self.poll_out.append(entry)
+        self.polling = len(self.poll_in) + len(self.poll_out)
+        if self.polling and not self._watching and not self.closed:
+            self._start_watching()
+
+    def unwatch(self, entry: Any) -> None:
+        """Take a poll's ``entry`` out again (see :meth:`watch`)."""
+        for queue in (self.poll_in, self.poll_out):
+            if entry in queue:
+                queue.remove(entry)
+        self.polling = len(self.poll_in) + len(self.poll_out)
+        if not self.closed and not self.readers and not self.writers and not self.polling:
+            self._stop_watching()
+
     # -- waiting --------------------------------------------------------------
 
-    def _deadline(self, entry: _Parked, timeout: float | None, option_ms: int) -> Any:
+    def _deadline(self, entry: Parked, timeout: float | None, option_ms: int) -> Any:
         """Start the timer that expires ``entry``, or None to wait forever.
 
         ``timeout`` is the per-call value in seconds (None: use ``option_ms``,
@@ -358,7 +388,7 @@ class Parking:
         timer.start(entry.expire)
         return timer
 
-    def _park(self, entry: _Parked) -> None:
+    def _park(self, entry: Parked) -> None:
         """Block the calling greenlet until ``entry`` is resumed (or an exception)."""
         if not self._watching:
             self._start_watching()
@@ -369,11 +399,11 @@ class Parking:
             entry.glet = None
         self.streak = 0  # the hub ran
 
-    def _leave(self, queue: deque[_Parked], entry: _Parked) -> None:
+    def _leave(self, queue: deque[Any], entry: Parked) -> None:
         """Take ``entry`` out of its queue and hand on any wake-up it held."""
         if entry.served:
             # _deliver took it out and re-reads EVENTS once its pass is done.
-            if not self.closed and not self.readers and not self.writers:
+            if not self.closed and not self.readers and not self.writers and not self.polling:
                 self._stop_watching()
             return
         if queue and queue[0] is entry:
@@ -385,7 +415,7 @@ class Parking:
                 pass  # close() already emptied the queue
         if self.closed:
             return
-        if not self.readers and not self.writers:
+        if not self.readers and not self.writers and not self.polling:
             self._stop_watching()
         else:
             # The head may have changed, and this greenlet's own operation may
@@ -419,15 +449,20 @@ class Parking:
             self._yield()
 
     def _writable(self) -> bool:
-        """Read EVENTS for POLLOUT, handing on a receiver's wake-up the read may consume."""
+        """Read EVENTS for POLLOUT, handing on the wake-ups the read may consume."""
         try:
             ev = self.events()
         except _ZMQError as error:
             self.fail(error)
             raise  # unreachable: fail() always raises
-        if ev & _POLLIN and self.readers and not self._delivery:
-            self._delivery = True
-            self.hub.loop.run_callback(self._deliver_queued)
+        if ev & _POLLIN:
+            if self.readers and not self._delivery:
+                self._delivery = True
+                self.hub.loop.run_callback(self._deliver_queued)
+            if self.poll_in:
+                _wake_all(self.poll_in, self.hub.loop.run_callback)
+        if ev & _POLLOUT and self.poll_out:
+            _wake_all(self.poll_out, self.hub.loop.run_callback)
         return bool(ev & _POLLOUT)
 
     def wait_send(self, frames: Any, timeout: float | None, tried: bool) -> None:
@@ -438,7 +473,7 @@ class Parking:
         """
         self._enter(timeout)
         self._reap_reservation()
-        entry = _Parked()
+        entry = Parked()
         queue = self.writers
         queue.append(entry)
         timer: Any = None
@@ -458,6 +493,8 @@ class Parking:
                         recheck = False
                         if self._writable():
                             continue
+                else:
+                    self._wait_behind_reservation(queue)
                 if timer is None:
                     timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
                 entry.woken = False
@@ -473,16 +510,24 @@ class Parking:
                 timer.close()
             self._leave(queue, entry)
 
-    def wait_recv(self, timeout: float | None, copy: bool = True, tried: bool = False) -> list[Any]:
-        """Receive one whole message, waiting cooperatively; the slow path.
+    def wait_recv(
+        self, timeout: float | None, copy: bool = True, tried: bool = False, part: bool = False
+    ) -> Any:
+        """Receive one whole message (``part``: one frame), waiting cooperatively; the slow path.
 
         ``tried``: the fast path has just got EAGAIN from a receive on this
         socket with nobody waiting, so the first attempt, which would fail
-        the same way, is skipped.
+        the same way, is skipped.  A ``part`` receiver whose own message is
+        open takes its next frame at once (see gzmq._reservations).
         """
+        if part and self.readers:
+            frame = self._read_reserved(copy)
+            if frame is not None:
+                return frame  # the next frame of the caller's own open message
         self._enter(timeout)
-        entry = _Parked()
+        entry = Parked()
         entry.copy = copy
+        entry.part = part
         queue = self.readers
         queue.append(entry)
         timer: Any = None
@@ -492,15 +537,19 @@ class Parking:
                 head = queue[0]
                 if head is entry:
                     if attempt:
-                        message = self.try_recv(copy)
+                        message = self.try_recv(copy, part)
                         if message is not None:
-                            return message
+                            return self._took_part(entry, message) if part else message
                 elif self._held and head.held:
                     # A message held for the next receiver: this one.
                     queue.popleft()
                     self._held -= 1
                     self.streak += 1
+                    if part:
+                        return self._took_held_part(head.message, copy)
                     return as_copy(head.message, copy)
+                else:
+                    self._wait_behind_reservation(queue)
                 if timer is None:
                     if timeout is None and self.receive_timeout < 0:
                         timer = _FOREVER  # the common case, without a call
@@ -533,17 +582,25 @@ class Parking:
                 self._orphan(entry)
             if entry.served:
                 # _leave()'s first case, inlined: _deliver took the entry out.
-                if not self.closed and not self.readers and not self.writers:
+                if not self.closed and not self.readers and not self.writers and not self.polling:
                     self._stop_watching()
             else:
                 self._leave(queue, entry)
 
-    def _orphan(self, entry: _Parked) -> None:
+    if TYPE_CHECKING:
+
+        def _took_held_part(self, message: list[Any], copy: bool) -> Any: ...
+        def _orphan_part(self, entry: Parked) -> None: ...
+
+    def _orphan(self, entry: Parked) -> None:
         """A served receiver was interrupted before taking its message: pass it on.
 
         Only a synchronous throw from a greenlet that ran earlier in the same
         hand-off pass can do this.
         """
+        if entry.part:
+            self._orphan_part(entry)
+            return
         message = entry.message
         entry.message = None
         if message is not None:
@@ -552,17 +609,18 @@ class Parking:
     def hold(self, message: list[Any]) -> None:
         """Keep a received message that its receiver cannot take, for the next receiver.
 
-        It goes to the receiver now at the head of the queue, or, if none
-        waits, is held at the head for the next recv(): neither lost nor
-        overtaken.  Held messages count as readable (``events()``).
+        It goes to the whole-message receiver now at the head of the queue,
+        or, if none waits, is held at the head for the next recv(): neither
+        lost nor overtaken.  Held messages count as readable (``events()``),
+        and the polls parked on the socket are woken.
         """
         if self.closed:
             return
         readers = self.readers
         head = readers[0] if readers else None
         if (
-            head.__class__ is _Parked
-            and head.copy is not None
+            head.__class__ is Parked
+            and not head.part
             and not head.held
             and head.glet is not None
         ):
@@ -571,7 +629,7 @@ class Parking:
             head.served = True
             self.hub.loop.run_callback(head.resume)
             return
-        held = _Parked()
+        held = Parked()
         held.copy = True
         held.message = message
         held.held = True
@@ -580,119 +638,20 @@ class Parking:
             index += 1  # after messages held before it
         readers.insert(index, held)
         self._held += 1
-
-    # -- frame-by-frame sending (gzmq.green) ------------------------------------
-
-    def reserve_send(self, timeout: float | None) -> Reservation:
-        """Wait, first come first served, until a message could be sent now; keep the head.
-
-        What libzmq does at the first frame of a message sent frame by frame
-        (``send(frame, SNDMORE)``), without sending anything: the caller
-        holds the frames and sends them whole with :meth:`send_reserved`, or
-        gives the place up with :meth:`release`.  ``timeout`` as for
-        wait_send (0: try once, zmq.Again).  On a REP socket, which cannot
-        send before it received, zmq.ZMQError EFSM is raised as libzmq does.
-        """
-        self._enter(timeout)
-        self._reap_reservation()
-        entry = Reservation()
-        entry.sender = weakref.ref(getcurrent())
-        queue = self.writers
-        queue.append(entry)
-        timer: Any = None
-        kept = False
-        try:
-            while True:
-                if queue[0] is entry:
-                    if self._writable():
-                        kept = True
-                        return entry
-                    if self.kind == _REP:
-                        # REP is writable only while it owes a reply: libzmq says EFSM.
-                        raise _ZMQError(_EFSM)
-                if timer is None:
-                    timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
-                entry.woken = False
-                self._park(entry)
-                if self.closed:
-                    raise self.closed_error()
-                if entry.expired:
-                    raise _Again()
-        finally:
-            if timer is not None and timer is not _FOREVER:
-                timer.stop()
-                timer.close()
-            if not kept:
-                self._leave(queue, entry)
-
-    def send_reserved(self, entry: Reservation, frames: Any, timeout: float | None) -> None:
-        """Send ``frames`` whole from the place ``entry`` keeps, then give the place up.
-
-        Waits (rarely: the reservation saw the socket writable, and nobody
-        else has sent since) if libzmq says EAGAIN.  On zmq.Again (``timeout``
-        passed, or 0 and not sendable now) the place is kept, so that the
-        caller can try again with the same frames; any other error gives it
-        up.
-        """
-        if timeout is not None:
-            check_seconds(timeout)
-        queue = self.writers
-        if not queue or queue[0] is not entry:
-            if self.closed:
-                raise self.closed_error()
-            raise RuntimeError("this frame-by-frame message lost its place in the send queue")
-        timer: Any = None
-        done = False
-        kept = False
-        try:
-            while True:
-                if self.try_send(frames):
-                    done = True
-                    return
-                if self._writable():
-                    continue
-                try:
-                    if timer is None:
-                        timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
-                except _Again:
-                    kept = True
-                    raise
-                entry.woken = False
-                self._park(entry)
-                if self.closed:
-                    raise self.closed_error()
-                if entry.expired:
-                    kept = True
-                    raise _Again()
-        finally:
-            if timer is not None and timer is not _FOREVER:
-                timer.stop()
-                timer.close()
-            if done or not kept:
-                self._leave(queue, entry)
-
-    def release(self, entry: Reservation) -> None:
-        """Give up the place a frame-by-frame message kept (its frames are dropped)."""
-        if entry in self.writers:
-            self._leave(self.writers, entry)
-
-    def _reap_reservation(self) -> None:
-        """Drop the reservation at the head of the send queue if its greenlet died."""
-        writers = self.writers
-        while writers and writers[0].__class__ is Reservation and writers[0].abandoned():
-            writers.popleft()
+        if self.poll_in:
+            _wake_all(self.poll_in, self.hub.loop.run_callback)
 
     # -- readiness ------------------------------------------------------------
 
     def wait_readable(self, timeout: float | None) -> bool:
         """Block until a message can be received, without receiving it."""
-        return self._wait_ready(self.readers, _POLLIN, timeout)
+        return self._wait_ready(_POLLIN, timeout)
 
     def wait_writable(self, timeout: float | None) -> bool:
         """Block until a message can be sent, without sending it."""
-        return self._wait_ready(self.writers, _POLLOUT, timeout)
+        return self._wait_ready(_POLLOUT, timeout)
 
-    def _wait_ready(self, queue: deque[_Parked], flag: int, timeout: float | None) -> bool:
+    def _wait_ready(self, flag: int, timeout: float | None) -> bool:
         """Wait for ``flag`` in ZMQ_EVENTS; False on timeout (seconds, None forever)."""
         if timeout is not None:
             check_seconds(timeout)
@@ -706,8 +665,8 @@ class Parking:
             self.fail(error)
         if timeout is not None and timeout <= 0:
             return False
-        entry = _Parked()
-        queue.append(entry)
+        entry = Parked()
+        self.watch(entry, flag)
         timer = self._deadline(entry, timeout, -1) if timeout is not None else None
         try:
             while True:
@@ -726,7 +685,17 @@ class Parking:
             if timer is not None:
                 timer.stop()
                 timer.close()
-            self._leave(queue, entry)
+            self.unwatch(entry)
+            if not self.closed and (self.readers or self.writers or self.polling):
+                self.refresh()  # the last EVENTS read may have taken another's edge
+
+
+def _wake_all(entries: list[Any], run_callback: Any) -> None:
+    """Wake every poll in ``entries`` that is not woken yet (from the hub's callbacks)."""
+    for entry in entries:
+        if not entry.woken:
+            entry.woken = True
+            run_callback(entry.resume)
 
 
 def _drain(fd: int) -> None:

@@ -203,7 +203,7 @@ class _Wake:
 
 
 class _Entry:
-    """A poll's place in a socket's waiter queue (duck-types the core's entries)."""
+    """A poll's place among a socket's polls (gzmq._parking.Parking.watch)."""
 
     __slots__ = ("expired", "glet", "wake", "woken")
 
@@ -244,28 +244,18 @@ def poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any,
     loop = hub.loop
     wake = _Wake()
     watchers: list[Any] = []
-    parked: list[tuple[Any, _Entry]] = []
-    waitings: list[Waiting] = []
+    parked: list[tuple[Waiting, _Entry]] = []
     timer = None
     try:
         for item in resolved:
             flags = item.flags
             if item.kind == _CORE:
-                waiting = _core_of(item)
-                waitings.append(waiting)
-                # An _Entry stands in the queues as the core's own entries do.
-                readers: Any = waiting.readers
-                writers: Any = waiting.writers
-                if flags & POLLIN:
+                if flags & (POLLIN | POLLOUT):
+                    # The core wakes the entry when a direction it watches is ready.
+                    waiting = _core_of(item)
                     entry = _Entry(wake)
-                    readers.append(entry)
-                    parked.append((readers, entry))
-                if flags & POLLOUT:
-                    entry = _Entry(wake)
-                    writers.append(entry)
-                    parked.append((writers, entry))
-                if flags & (POLLIN | POLLOUT) and not waiting._watching:
-                    waiting._start_watching()
+                    waiting.watch(entry, flags)
+                    parked.append((waiting, entry))
                 continue
             if item.kind == _ZMQ:
                 # Another zmq socket: its ZMQ_FD signals any change of its state.
@@ -300,20 +290,11 @@ def poll(items: list[tuple[Any, int]], timeout: float | None) -> list[tuple[Any,
         for watcher in watchers:
             watcher.stop()
             watcher.close()
-        for queue, entry in parked:
-            try:
-                queue.remove(entry)
-            except ValueError:
-                pass  # close() emptied the queue
         ident = _get_ident()
-        for waiting in waitings:
-            if waiting.closed or waiting.owner != ident:
-                continue
-            if waiting.readers or waiting.writers:
-                # Hand on a wake-up this poll may have taken.
-                waiting.after_call()
-            else:
-                waiting._stop_watching()
+        for waiting, entry in parked:
+            waiting.unwatch(entry)
+            if not waiting.closed and waiting.owner == ident:
+                waiting.after_call()  # hand on a wake-up this poll's checks may have taken
 
 
 def _take_turn() -> None:

@@ -348,6 +348,32 @@ receive_whole(void *handle)
     }
 }
 
+/* One frame from ``handle`` (DONTWAIT): (bytes, more), None on EAGAIN, or
+ * -errno. */
+static PyObject *
+receive_one(void *handle)
+{
+    gzmq_msg_t msg;
+    release_pending();
+    z_msg_init(&msg);
+    if (z_msg_recv(&msg, handle, GZMQ_DONTWAIT) < 0) {
+        int error = errno;
+        z_msg_close(&msg);
+        if (error == EAGAIN)
+            Py_RETURN_NONE;
+        return PyLong_FromLong(-(long)error);
+    }
+    PyObject *frame = PyBytes_FromStringAndSize((const char *)z_msg_data(&msg),
+                                                (Py_ssize_t)z_msg_size(&msg));
+    int more = z_msg_more(&msg);
+    z_msg_close(&msg);
+    if (frame == NULL)
+        return NULL; /* the rest of the message stays queued: the caller owns it now */
+    PyObject *pair = PyTuple_Pack(2, frame, more ? Py_True : Py_False);
+    Py_DECREF(frame);
+    return pair;
+}
+
 static PyObject *
 recv_message(PyObject *module, PyObject *handle_object)
 {
@@ -415,6 +441,7 @@ typedef struct {
     PyObject *readers;
     PyObject *writers;
     Py_ssize_t streak;
+    Py_ssize_t polling;
 } Gate;
 
 static PyTypeObject *deque_type = NULL;
@@ -423,8 +450,8 @@ static PyObject *send_frames_function = NULL; /* gzmq._fastpath.send_frames */
 static PyObject *cost_of_function = NULL;     /* gzmq._fastpath.cost_of */
 
 static PyObject *refresh_name, *wait_recv_name, *wait_send_name, *wrong_owner_name,
-    *fail_errno_name, *partial_send_name, *hold_name, *socket_name, *waiting_name,
-    *timeout_name, *copy_name;
+    *fail_errno_name, *partial_send_name, *hold_name, *open_read_name, *socket_name,
+    *waiting_name, *timeout_name, *copy_name;
 
 static int
 gate_traverse(Gate *self, visitproc visit, void *arg)
@@ -529,7 +556,7 @@ frames_cost(PyObject *frames)
 static PyObject *
 call(Gate *gate, PyObject *name, PyObject *const *args, size_t nargs)
 {
-    PyObject *stack[4];
+    PyObject *stack[5];
     stack[0] = (PyObject *)gate;
     for (size_t i = 0; i < nargs; i++)
         stack[i + 1] = args[i];
@@ -585,12 +612,13 @@ refresh_holding(Gate *gate, PyObject *message)
     return -1;
 }
 
-/* One whole message: a list, or -errno (-EAGAIN too) as an int; NULL on error. */
+/* One whole message: a list, or -errno (-EAGAIN too) as an int; NULL on
+ * error.  With ``part``, one frame: (frame, more). */
 static PyObject *
-receive(Gate *gate, void *handle, PyObject *copy)
+receive(Gate *gate, void *handle, PyObject *copy, int part)
 {
     if (copy == Py_True) {
-        PyObject *message = receive_whole(handle);
+        PyObject *message = part ? receive_one(handle) : receive_whole(handle);
         if (message == Py_None) {
             Py_DECREF(message);
             return PyLong_FromLong(-(long)EAGAIN);
@@ -600,18 +628,18 @@ receive(Gate *gate, void *handle, PyObject *copy)
     PyObject *socket = PyObject_GetAttr((PyObject *)gate, socket_name);
     if (socket == NULL)
         return NULL;
-    PyObject *args[2] = {socket, copy};
-    PyObject *message = PyObject_Vectorcall(recv_frames_function, args, 2, NULL);
+    PyObject *args[3] = {socket, copy, part ? Py_True : Py_False};
+    PyObject *message = PyObject_Vectorcall(recv_frames_function, args, 3, NULL);
     Py_DECREF(socket);
     return message;
 }
 
 /* After wait_recv's hand-off: the call to make for the slow path. */
 static PyObject *
-wait_recv(Gate *gate, PyObject *timeout, PyObject *copy, PyObject *tried)
+wait_recv(Gate *gate, PyObject *timeout, PyObject *copy, PyObject *tried, int part)
 {
-    PyObject *args[3] = {timeout, copy, tried};
-    return call(gate, wait_recv_name, args, 3);
+    PyObject *args[4] = {timeout, copy, tried, part ? Py_True : Py_False};
+    return call(gate, wait_recv_name, args, 4);
 }
 
 static PyObject *
@@ -621,25 +649,52 @@ wait_send(Gate *gate, PyObject *data, PyObject *timeout, PyObject *tried)
     return call(gate, wait_send_name, args, 3);
 }
 
-/* Gate.recv(timeout=None, copy=True) */
+/* The parked greenlets to re-check after a libzmq call: those of the other
+ * direction, and any poll or readiness wait. */
+static inline int
+others_wait(Gate *gate, PyObject *other)
+{
+    return occupied(other) || gate->polling > 0;
+}
+
+/* Gate.recv(timeout=None, copy=True), and Gate.recv_part(...) with ``part``. */
 static PyObject *
-gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy)
+gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy, int part)
 {
     void *handle;
     if (copy == Py_True && !occupied(gate->readers) && gate->streak < fairness_limit
         && owned(gate, &handle)) {
         int once = once_of(timeout);
         if (timeout == Py_None || once) {
-            PyObject *message = receive(gate, handle, Py_True);
+            PyObject *message = receive(gate, handle, Py_True, part);
             if (message == NULL)
                 return NULL;
-            if (occupied(gate->writers) && refresh_holding(gate, message) < 0) {
-                Py_DECREF(message);
-                return NULL;
+            if (part) {
+                if (PyTuple_CheckExact(message) && PyTuple_GET_ITEM(message, 1) == Py_True
+                    && call_void(gate, open_read_name) < 0) {
+                    Py_DECREF(message);
+                    return NULL;
+                }
+                if (others_wait(gate, gate->writers) && call_void(gate, refresh_name) < 0) {
+                    Py_DECREF(message);
+                    return NULL;
+                }
+                if (PyTuple_CheckExact(message)) {
+                    gate->streak += 1;
+                    PyObject *frame = Py_NewRef(PyTuple_GET_ITEM(message, 0));
+                    Py_DECREF(message);
+                    return frame;
+                }
             }
-            if (PyList_CheckExact(message)) {
-                gate->streak += 1;
-                return message;
+            else {
+                if (others_wait(gate, gate->writers) && refresh_holding(gate, message) < 0) {
+                    Py_DECREF(message);
+                    return NULL;
+                }
+                if (PyList_CheckExact(message)) {
+                    gate->streak += 1;
+                    return message;
+                }
             }
             long code = PyLong_AsLong(message);
             Py_DECREF(message);
@@ -647,10 +702,10 @@ gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy)
                 return fail_errno(gate, -code);
             if (once)
                 return fail_errno(gate, EAGAIN);
-            return wait_recv(gate, Py_None, Py_True, Py_True);
+            return wait_recv(gate, Py_None, Py_True, Py_True, part);
         }
     }
-    return wait_recv(gate, timeout, copy, Py_False);
+    return wait_recv(gate, timeout, copy, Py_False, part);
 }
 
 /* Send bytes or a list or tuple of bytes: 0, -errno, or (index, errno). */
@@ -710,7 +765,7 @@ gate_send_impl(Gate *gate, PyObject *data, PyObject *timeout)
             PyObject *result = send_all_bytes(handle, data);
             if (result == NULL)
                 return NULL;
-            if (occupied(gate->readers) && call_void(gate, refresh_name) < 0) {
+            if (others_wait(gate, gate->readers) && call_void(gate, refresh_name) < 0) {
                 Py_DECREF(result);
                 return NULL;
             }
@@ -750,21 +805,21 @@ check_owned(Gate *gate, void **handle)
     return -1;
 }
 
-/* Gate.try_recv(copy) */
+/* Gate.try_recv(copy, part=False) */
 static PyObject *
-gate_try_recv_impl(Gate *gate, PyObject *copy)
+gate_try_recv_impl(Gate *gate, PyObject *copy, int part)
 {
     void *handle;
     if (check_owned(gate, &handle) < 0)
         return NULL;
-    PyObject *message = receive(gate, handle, copy);
+    PyObject *message = receive(gate, handle, copy, part);
     if (message == NULL)
         return NULL;
-    if (occupied(gate->writers) && refresh_holding(gate, message) < 0) {
+    if (others_wait(gate, gate->writers) && refresh_holding(gate, message) < 0) {
         Py_DECREF(message);
         return NULL;
     }
-    if (PyList_CheckExact(message)) {
+    if (PyList_CheckExact(message) || PyTuple_CheckExact(message)) {
         gate->streak += 1;
         return message;
     }
@@ -798,7 +853,7 @@ gate_try_send_impl(Gate *gate, PyObject *frames)
     }
     if (result == NULL)
         return NULL;
-    if (occupied(gate->readers) && call_void(gate, refresh_name) < 0) {
+    if (others_wait(gate, gate->readers) && call_void(gate, refresh_name) < 0) {
         Py_DECREF(result);
         return NULL;
     }
@@ -854,7 +909,17 @@ gate_recv(Gate *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
     PyObject *values[2] = {Py_None, Py_True};
     if (check_bound() < 0 || parse("recv", args, nargs, kwnames, names, values, 2, 0) < 0)
         return NULL;
-    return gate_recv_impl(self, values[0], values[1]);
+    return gate_recv_impl(self, values[0], values[1], 0);
+}
+
+static PyObject *
+gate_recv_part(Gate *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *names[2] = {timeout_name, copy_name};
+    PyObject *values[2] = {Py_None, Py_True};
+    if (check_bound() < 0 || parse("recv_part", args, nargs, kwnames, names, values, 2, 0) < 0)
+        return NULL;
+    return gate_recv_impl(self, values[0], values[1], 1);
 }
 
 static PyObject *
@@ -871,11 +936,18 @@ gate_send(Gate *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
 }
 
 static PyObject *
-gate_try_recv(Gate *self, PyObject *copy)
+gate_try_recv(Gate *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_bound() < 0)
         return NULL;
-    return gate_try_recv_impl(self, copy);
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "try_recv(copy, part=False) takes 1 or 2 arguments");
+        return NULL;
+    }
+    int part = 0;
+    if (nargs == 2 && (part = PyObject_IsTrue(args[1])) < 0)
+        return NULL;
+    return gate_try_recv_impl(self, args[0], part);
 }
 
 static PyObject *
@@ -893,9 +965,12 @@ static PyMethodDef gate_methods[] = {
     {"send", (PyCFunction)(void (*)(void))gate_send, METH_FASTCALL | METH_KEYWORDS,
      "send(data, timeout=None)\n--\n\nSend one whole message, waiting cooperatively if it "
      "must (gzmq._fastpath.Gate.send)."},
-    {"try_recv", (PyCFunction)gate_try_recv, METH_O,
-     "try_recv(copy)\n--\n\nOne receive attempt for the head of the readers queue: the "
-     "message, None on EAGAIN."},
+    {"recv_part", (PyCFunction)(void (*)(void))gate_recv_part, METH_FASTCALL | METH_KEYWORDS,
+     "recv_part(timeout=None, copy=True)\n--\n\nReceive one frame, waiting cooperatively if "
+     "it must (gzmq._fastpath.Gate.recv_part)."},
+    {"try_recv", (PyCFunction)(void (*)(void))gate_try_recv, METH_FASTCALL,
+     "try_recv(copy, part=False)\n--\n\nOne receive attempt for the head of the readers "
+     "queue: the message (part: (frame, more)), None on EAGAIN."},
     {"try_send", (PyCFunction)gate_try_send, METH_O,
      "try_send(frames)\n--\n\nOne send attempt for the head of the writers queue: True when "
      "sent, False on EAGAIN."},
@@ -908,6 +983,8 @@ static PyMemberDef gate_members[] = {
     {"readers", T_OBJECT, offsetof(Gate, readers), 0, "parked receivers (a deque)"},
     {"writers", T_OBJECT, offsetof(Gate, writers), 0, "parked senders (a deque)"},
     {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "completions without a hub switch"},
+    {"polling", T_PYSSIZET, offsetof(Gate, polling), 0,
+     "polls and readiness waits parked on the socket"},
     {NULL},
 };
 
@@ -979,7 +1056,7 @@ method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject
         Py_DECREF(waiting);
         return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
     }
-    PyObject *result = receiving ? gate_recv_impl((Gate *)waiting, timeout, copy)
+    PyObject *result = receiving ? gate_recv_impl((Gate *)waiting, timeout, copy, 0)
                                  : gate_send_impl((Gate *)waiting, data, timeout);
     Py_DECREF(waiting);
     return result;
@@ -1175,6 +1252,7 @@ PyInit__speedups(void)
         || intern(&wrong_owner_name, "wrong_owner") < 0
         || intern(&fail_errno_name, "fail_errno") < 0
         || intern(&partial_send_name, "partial_send") < 0 || intern(&hold_name, "hold") < 0
+        || intern(&open_read_name, "open_read") < 0
         || intern(&socket_name, "socket") < 0 || intern(&waiting_name, "_waiting") < 0
         || intern(&timeout_name, "timeout") < 0 || intern(&copy_name, "copy") < 0)
         return NULL;

@@ -32,7 +32,8 @@ from zmq.backend import Socket as _BackendSocket
 from gzmq import _native, _ownership, _thread
 from gzmq._fastpath import COST_SHIFT, FAIRNESS_LIMIT, LARGE_MESSAGE, send_frames
 from gzmq._ownership import CLOSED, FORKED, LENT, Ownership
-from gzmq._parking import Parking, Reservation, as_copy
+from gzmq._parking import Parking, as_copy
+from gzmq._reservations import Reservation, Reservations
 from gzmq.errors import SocketClosedError
 
 __all__ = [
@@ -80,7 +81,7 @@ def zmq_error(number: int) -> zmq.ZMQError:
     return zmq.ZMQError(number)
 
 
-class Waiting(Parking, Ownership, _native.Gate):
+class Waiting(Reservations, Parking, Ownership, _native.Gate):
     """Cooperative send/receive on one pyzmq socket, for any number of greenlets.
 
     Native sockets and ``gzmq.green`` sockets both hold one.  The object is
@@ -96,18 +97,20 @@ class Waiting(Parking, Ownership, _native.Gate):
         "_watching",
         "closed",
         "describe",
+        "held_frames",
         "holder",
         "hub",
         "kind",
-        "layer_held",
         "movable",
         "pid",
+        "poll_in",
+        "poll_out",
         "receive_timeout",
         "send_timeout",
         "socket",
     )
-    # handle, owner, readers, writers and streak are fields of the Gate base
-    # (C fields with the accelerator, read by its fast paths).
+    # handle, owner, readers, writers, polling and streak are fields of the
+    # Gate base (C fields with the accelerator, read by its fast paths).
 
     def __init__(self, socket: zmq.Socket[Any], movable: bool = False) -> None:
         self.socket = socket
@@ -120,6 +123,10 @@ class Waiting(Parking, Ownership, _native.Gate):
         self.movable = movable
         self.readers: deque[Any] = deque()
         self.writers: deque[Any] = deque()
+        #: Polls and readiness waits (gzmq._parking.Parking.watch), per direction.
+        self.poll_in: list[Any] = []
+        self.poll_out: list[Any] = []
+        self.polling = 0
         self.streak = 0
         self.closed = False
         #: Milliseconds, as libzmq's RCVTIMEO/SNDTIMEO: -1 forever, 0 once.
@@ -131,9 +138,8 @@ class Waiting(Parking, Ownership, _native.Gate):
         self._delivery = False
         #: How many held messages (``_Parked.held``) head the readers queue.
         self._held = 0
-        #: How many greenlets hold frames a layer took out of libzmq (gzmq.green's
-        #: frame-by-frame recv): readable for readiness().
-        self.layer_held = 0
+        #: How many frame-by-frame reads hold frames taken out of libzmq (readable).
+        self.held_frames = 0
         #: Whether the watcher watches a zmq_poller fd (thread-safe socket).
         self._signaler = False
         #: The libzmq socket's address, for the C accelerator.
@@ -151,7 +157,7 @@ class Waiting(Parking, Ownership, _native.Gate):
         """Read ZMQ_EVENTS (this also re-arms the ZMQ_FD edge), with held messages readable."""
         if self.owner != _get_ident():
             self.wrong_owner()
-        held = _POLLIN if self._held else 0
+        held = _POLLIN if self._held or self.held_frames else 0
         if _getsockopt_int is not None:
             value = _getsockopt_int(self.handle, _EVENTS)
             if value >= 0:
@@ -161,21 +167,19 @@ class Waiting(Parking, Ownership, _native.Gate):
     def readiness(self) -> int:
         """POLLIN / POLLOUT as the calling greenlet sees them, consuming no wake-up.
 
-        ZMQ_EVENTS, plus what the core and its layers hold outside libzmq
-        (messages and frames held for a later recv() are readable); while a
-        frame-by-frame message of another greenlet keeps the head of the send
-        queue, not writable.  Greenlets parked on the socket are re-checked
-        afterwards (the read may have consumed their ZMQ_FD edge).
+        ZMQ_EVENTS, plus what the core holds outside libzmq (messages and
+        frames held for a later recv() are readable); while a frame-by-frame
+        message of another greenlet keeps the head of the send queue, not
+        writable.  Greenlets parked on the socket are re-checked afterwards
+        (the read may have consumed their ZMQ_FD edge).
         """
         ev = self.events()
-        if self.layer_held:
-            ev |= _POLLIN
         writers = self.writers
         if writers:
             head = writers[0]
             if head.__class__ is Reservation and head.sender() is not getcurrent():
                 ev &= ~_POLLOUT
-        if self.readers or writers:
+        if self.readers or writers or self.polling:
             self.refresh()
         return ev
 
@@ -265,8 +269,11 @@ class Waiting(Parking, Ownership, _native.Gate):
         self.owner = FORKED
         self.readers.clear()
         self.writers.clear()
+        self.poll_in.clear()
+        self.poll_out.clear()
+        self.polling = 0
         self._held = 0
-        self.layer_held = 0
+        self.held_frames = 0
         self._watcher = None
         self._watching = False
 
@@ -312,11 +319,14 @@ class Waiting(Parking, Ownership, _native.Gate):
         if watcher is not None:
             watcher.stop()
             watcher.close()
-        waiting = list(self.readers) + list(self.writers)
+        waiting = list(self.readers) + list(self.writers) + self.poll_in + self.poll_out
         self.readers.clear()
         self._held = 0  # dropped with the socket, as libzmq drops what it queued
-        self.layer_held = 0
+        self.held_frames = 0
         self.writers.clear()
+        self.poll_in.clear()
+        self.poll_out.clear()
+        self.polling = 0
         if self.pid == os.getpid():
             if waiting and owned:
                 run_callback = self.hub.loop.run_callback

@@ -470,6 +470,7 @@ def _method_calls(function: Callable[..., object]) -> list[str]:
 
 _C_FUNCTIONS = {
     "recv": "gate_recv_impl",
+    "recv_part": "gate_recv_impl",
     "send": "gate_send_impl",
     "try_recv": "gate_try_recv_impl",
     "try_send": "gate_try_send_impl",
@@ -485,6 +486,7 @@ _C_EQUIVALENT = {
     "fail_errno": ["fail_errno("],
     "partial_send": ["settle_send"],
     "hold": ["refresh_holding"],
+    "open_read": ["open_read_name"],
 }
 
 
@@ -499,7 +501,7 @@ def _c_body(name: str) -> str:
 def test_c_gate_mirrors_the_python_gate(method: str) -> None:
     """Each C Gate method makes the same calls back into Waiting as gzmq._fastpath's."""
     body = _c_body(_C_FUNCTIONS[method])
-    for bodyname in ("settle_send", "refresh_holding", "check_owned"):
+    for bodyname in ("settle_send", "refresh_holding", "check_owned", "others_wait"):
         if bodyname in body:
             body += _c_body(bodyname)
     for call in _method_calls(getattr(_fastpath.Gate, method)):
@@ -515,8 +517,8 @@ def test_c_gate_mirrors_the_python_gate(method: str) -> None:
         ("self.streak += 1", "gate->streak += 1"),
         ("_get_ident() == self.owner", "owned(gate"),
         ("_get_ident() != self.owner", "check_owned(gate"),
-        ("if self.writers:", "occupied(gate->writers)"),
-        ("if self.readers:", "occupied(gate->readers)"),
+        ("if self.writers or self.polling:", "others_wait(gate, gate->writers)"),
+        ("if self.readers or self.polling:", "others_wait(gate, gate->readers)"),
         ("not self.readers", "!occupied(gate->readers)"),
         ("not self.writers", "!occupied(gate->writers)"),
         ("_once(timeout)", "once_of(timeout)"),

@@ -16,11 +16,10 @@ import weakref
 from typing import Any, cast
 
 import zmq
-from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
 from gzmq import _thread
-from gzmq._parking import Reservation
+from gzmq._reservations import Reservation
 from gzmq._waiting import Waiting
 
 __all__ = ["State", "state_for", "state_of", "waiting_here"]
@@ -34,7 +33,7 @@ _SNDTIMEO = int(zmq.SNDTIMEO)
 class State:
     """Mutable state of one green socket (no reference to the socket itself)."""
 
-    __slots__ = ("__weakref__", "handle", "rstash", "shadow", "sstash", "waiting")
+    __slots__ = ("__weakref__", "handle", "shadow", "sstash", "waiting")
 
     def __init__(self, shadow: _BackendSocket, read_timeouts: bool) -> None:
         self.shadow = shadow
@@ -48,10 +47,6 @@ class State:
                 self.waiting.send_timeout = int(_get(shadow, _SNDTIMEO))
             except zmq.ZMQError:
                 pass
-        #: Greenlet -> the rest of a multipart message it has started to read
-        #: frame by frame (the whole message is taken from libzmq at once).
-        #: ``waiting.layer_held`` counts its entries, so they are readable.
-        self.rstash: dict[Any, list[Any]] = {}
         #: Greenlet -> (its place at the head of the send queue, the frames it
         #: has sent with SNDMORE so far): the whole message goes to libzmq when
         #: its last frame is sent.
@@ -60,26 +55,6 @@ class State:
     def mark_closed(self) -> None:
         """Make the shadow refuse libzmq calls (the handle is about to be freed)."""
         self.shadow._closed = True  # type: ignore[attr-defined]  # pyzmq's stubs omit it
-
-    def hold_rest(self, rest: list[Any]) -> None:
-        """Keep the rest of a message for the calling greenlet's next recv() calls."""
-        stash = self.rstash
-        if stash:
-            for glet in [glet for glet in stash if glet.dead]:
-                del stash[glet]  # a greenlet that died mid-message: its frames go
-        stash[getcurrent()] = rest
-        waiting = self.waiting
-        waiting.layer_held = len(stash)
-        if waiting.readers and waiting.owner == _get_ident():
-            waiting.refresh()  # a poll parked on the socket: it is readable now
-
-    def take_held(self, rest: list[Any]) -> Any:
-        """The next frame the calling greenlet holds (``rest`` is its list)."""
-        frame = rest.pop(0)
-        if not rest:
-            del self.rstash[getcurrent()]
-            self.waiting.layer_held = len(self.rstash)
-        return frame
 
 
 #: libzmq handle -> the State of the green sockets on it: green objects that

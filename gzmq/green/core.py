@@ -120,7 +120,6 @@ class Socket(_OriginalSocket[_Received_co]):
                 return
             waiting.adopt()  # idle: pyzmq lets any thread close it
         state.mark_closed()
-        state.rstash.clear()
         state.sstash.clear()
         waiting.close(lambda: _OriginalSocket.close(self, linger))
 
@@ -191,9 +190,9 @@ class Socket(_OriginalSocket[_Received_co]):
     def get(self, option: int) -> Any:
         """Get a socket option.
 
-        EVENTS is the core's readiness: frames held for a later recv() are
-        readable, and reading it loses no wake-up of a parked greenlet.
-        RCVMORE answers for the calling greenlet's message.
+        EVENTS is the core's readiness: reading it loses no wake-up of a
+        parked greenlet.  RCVMORE is libzmq's (a message received frame by
+        frame stays in libzmq until its frames are asked for).
         """
         state: State | None = self.__dict__.get("_g")
         if state is None:
@@ -203,8 +202,8 @@ class Socket(_OriginalSocket[_Received_co]):
             if waiting.owner != _get_ident():
                 waiting.wrong_owner()  # closed, lent, forked, or another thread's (adopts if idle)
             return waiting.readiness()
-        if option == _RCVMORE and state.rstash and state.rstash.get(getcurrent()):
-            return 1
+        if option == _RCVMORE and state.waiting.holds_rest():
+            return 1  # the rest of this greenlet's message was held out of libzmq
         self._check_free()
         return _get(self, option)
 
@@ -368,34 +367,26 @@ class Socket(_OriginalSocket[_Received_co]):
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame, blocking only this greenlet (``flags=NOBLOCK``: never).
 
-        As pyzmq's ``recv``.  The first frame of a multipart message brings
-        the whole message out of libzmq; the next ``recv()`` calls of the same
-        greenlet return its other frames, and RCVMORE says whether any are left.
+        As pyzmq's ``recv``.  The first frame of a multipart message waits as
+        a whole message would; the greenlet then keeps the socket's receive
+        queue until it has read the last frame (RCVMORE 0), so other
+        greenlets' frames never interleave with its own.
         """
-        state = self._g
-        if state.rstash:
-            rest = state.rstash.get(getcurrent())
-            if rest:
-                return _as_frame(state.take_held(rest), copy, bool(rest))
-        message = state.waiting.recv(0 if flags & _DONTWAIT else None, copy)
-        if len(message) > 1:
-            state.hold_rest(message[1:])
-        return message[0]
+        return self._g.waiting.recv_part(0 if flags & _DONTWAIT else None, copy)
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive a whole multipart message, blocking only this greenlet.
 
         After recv() of the first frames of a message, the rest of it.
         """
-        state = self._g
-        if state.rstash:
-            rest = state.rstash.get(getcurrent())
-            if rest:
-                frames = []
-                while rest:
-                    frames.append(_as_frame(state.take_held(rest), copy, bool(rest)))
-                return frames
-        return state.waiting.recv(0 if flags & _DONTWAIT else None, copy)
+        waiting = self._g.waiting
+        timeout = 0 if flags & _DONTWAIT else None
+        if waiting.reading():
+            frames = []
+            while waiting.reading():
+                frames.append(waiting.recv_part(timeout, copy))
+            return frames
+        return waiting.recv(timeout, copy)
 
     def recv_into(self, buffer: Any, /, *, nbytes: int = 0, flags: int = 0) -> int:
         """Receive one frame into ``buffer``, blocking only this greenlet.
@@ -410,16 +401,6 @@ class Socket(_OriginalSocket[_Received_co]):
         count = min(room, len(data))
         view[:count] = data[:count]
         return len(data)
-
-
-def _as_frame(frame: Any, copy: bool, more: bool) -> Any:
-    """A held frame as recv() returns it: bytes (``copy``) or a zmq.Frame."""
-    if copy:
-        return frame.bytes if isinstance(frame, _Frame) else frame
-    if not isinstance(frame, _Frame):
-        frame = _Frame(frame)
-        frame.more = more
-    return frame
 
 
 class Context(_OriginalContext[_GreenSocket_co]):
