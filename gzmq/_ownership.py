@@ -18,6 +18,9 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import gevent
+from gevent._hub_local import get_hub_if_exists
+
 from gzmq import _native, _thread
 from gzmq.errors import InvalidThreadUseError, SocketClosedError
 
@@ -105,10 +108,19 @@ class Ownership:
 
 
 def _disown_after_fork() -> None:
-    """In a forked child, make every inherited socket refuse to be used."""
+    """In a forked child, make every inherited socket refuse to be used.
+
+    The forking thread's gevent hub is prepared for the new process too
+    (``gevent.reinit()``, as ``gevent.fork()`` and a monkey-patched
+    ``os.fork`` do): without it, a plain ``os.fork()`` leaves a threadpool
+    whose threads are gone, and closing a context there (its terminate call
+    runs in the threadpool, off the hub) would wait forever.
+    """
     _native.after_fork_in_child()
     for core in list(_live):
         core.disown()
+    if get_hub_if_exists() is not None:
+        gevent.reinit()
 
 
 os.register_at_fork(after_in_child=_disown_after_fork)

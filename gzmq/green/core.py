@@ -392,16 +392,23 @@ class Socket(_OriginalSocket[_Received_co]):
         """Receive one frame into ``buffer``, blocking only this greenlet.
 
         Returns the frame's full size, which may exceed what fitted (truncated).
+        The buffer is checked before anything is received, as pyzmq does.
         """
         if nbytes < 0:
-            raise ValueError(f"nbytes must be non-negative: {nbytes}")
+            raise ValueError(f"{nbytes=} must be non-negative")
+        view = memoryview(buffer)  # TypeError for what has no buffer
+        if view.readonly:
+            raise BufferError("recv_into needs a writable buffer, got a read-only one")
+        if not view.c_contiguous:
+            raise BufferError("recv_into needs a contiguous buffer")
+        view = view.cast("B")
+        if nbytes > len(view):
+            raise ValueError(f"{nbytes=} too big for memoryview of {len(view)}B")
         data = self.recv(flags)
-        view = memoryview(buffer).cast("B")
-        room = len(view) if nbytes <= 0 else min(nbytes, len(view))
+        room = nbytes or len(view)
         count = min(room, len(data))
         view[:count] = data[:count]
         return len(data)
-
 
 class Context(_OriginalContext[_GreenSocket_co]):
     """A :class:`zmq.Context` whose sockets are green :class:`Socket` objects.

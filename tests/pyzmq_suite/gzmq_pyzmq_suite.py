@@ -39,28 +39,14 @@ EXCLUDED: dict[str, str] = {
     ),
 }
 
-_HELD_FRAMES = (
-    "issue 19 point 1: the frames gzmq.green holds for the next recv() are invisible to "
-    "pyzmq's plain zmq.select, which this test's _select_recv uses ('Should have received a "
-    "message'); under gzmq.monkey, zmq.select is gzmq.green's, which sees them"
-)
-
 #: Known gzmq.green defects (issue 19), per mode: strict xfails until fixed.
 PENDING: dict[str, dict[str, str]] = {
-    "gzmq.green": {
-        "test_multipart.py::TestMultipartGreen::test_router_dealer": _HELD_FRAMES,
-        "test_gzmq_extra_green.py::TestFrameGreen::test_frame_more": _HELD_FRAMES,
-    },
+    "gzmq.green": {},
     "monkey": {},
 }
 
 #: Known gzmq.green defects whose test cannot run at all (it would hang CI).
-NOT_RUN: dict[str, str] = {
-    "test_gzmq_extra_green.py::TestContextGreen::test_fork_instance": (
-        "hangs forever: in a child made by a plain os.fork() (gevent.reinit() not called), "
-        "gzmq.green's Context.term() waits on gevent's threadpool, which has no thread there"
-    ),
-}
+NOT_RUN: dict[str, str] = {}
 
 
 def _alias_gzmq_green() -> None:
