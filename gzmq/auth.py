@@ -1,4 +1,4 @@
-"""ZAP authentication (RFC 27) in a greenlet, and CURVE certificates (DESIGN §8).
+"""ZAP authentication (RFC 27) in a greenlet, and CURVE certificates.
 
 An :class:`Authenticator` answers libzmq's ZAP requests for every socket of
 its context: it binds a ROUTER socket to ``inproc://zeromq.zap.01`` and

@@ -1,4 +1,4 @@
-"""The draft socket classes (DESIGN §5.3): Server, Client, Radio, Dish, Gather, Scatter,
+"""The draft socket classes: Server, Client, Radio, Dish, Gather, Scatter,
 Datagram, Peer and Channel.
 
 They need libzmq built with the draft API and pyzmq built against it with
@@ -26,7 +26,7 @@ so a list or tuple of more than one frame raises ValueError before anything
 is sent (a one-frame list is accepted).  Only Datagram's two frames are a
 message of two parts.
 
-The cooperative rules are those of every gzmq socket (DESIGN §3): many
+The cooperative rules are those of every gzmq socket: many
 waiters are served first come, first served, timeouts raise zmq.Again,
 close() wakes waiters with SocketClosedError, the hub never blocks.  libzmq
 makes these types (all but Datagram) thread-safe, but a gzmq socket still

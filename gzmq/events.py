@@ -1,29 +1,29 @@
-"""Socket events: :class:`EventType`, :class:`Event` and their error payloads (DESIGN §6).
+"""Socket events: :class:`EventType`, :class:`Event` and their error payloads.
 
 An :class:`~gzmq.observer.Observer` turns libzmq's monitor messages into
 :class:`Event` objects.  The event names are zeromq.js's, so code and
 documentation written for zeromq.js's ``socket.events`` read the same here:
 
-=========================  ===================================  =====================
-libzmq event               ``EventType``                        payload
-=========================  ===================================  =====================
-CONNECTED                  ``connect``                          address
-CONNECT_DELAYED            ``connect:delay``                    address
-CONNECT_RETRIED            ``connect:retry``                    address, interval (ms)
-LISTENING                  ``bind``                             address
-BIND_FAILED                ``bind:error``                       address, error (errno)
-ACCEPTED                   ``accept``                           address
-ACCEPT_FAILED              ``accept:error``                     address, error (errno)
-CLOSED                     ``close``                            address
-CLOSE_FAILED               ``close:error``                      address, error (errno)
-DISCONNECTED               ``disconnect``                       address
-MONITOR_STOPPED            ``end``                              --
-HANDSHAKE_SUCCEEDED        ``handshake``                        address
-HANDSHAKE_FAILED_PROTOCOL  ``handshake:error:protocol``         address, ProtocolError
-HANDSHAKE_FAILED_AUTH      ``handshake:error:auth``             address, AuthError
-HANDSHAKE_FAILED_NO_DETAIL ``handshake:error:other``            address, error (errno)
-anything else              ``unknown``                          address
-=========================  ===================================  =====================
+==========================  =============================  ======================
+libzmq event                ``EventType``                  payload
+==========================  =============================  ======================
+CONNECTED                   ``connect``                    address
+CONNECT_DELAYED             ``connect:delay``              address
+CONNECT_RETRIED             ``connect:retry``              address, interval (ms)
+LISTENING                   ``bind``                       address
+BIND_FAILED                 ``bind:error``                 address, error (errno)
+ACCEPTED                    ``accept``                     address
+ACCEPT_FAILED               ``accept:error``               address, error (errno)
+CLOSED                      ``close``                      address
+CLOSE_FAILED                ``close:error``                address, error (errno)
+DISCONNECTED                ``disconnect``                 address
+MONITOR_STOPPED             ``end``                        --
+HANDSHAKE_SUCCEEDED         ``handshake``                  address
+HANDSHAKE_FAILED_PROTOCOL   ``handshake:error:protocol``   address, ProtocolError
+HANDSHAKE_FAILED_AUTH       ``handshake:error:auth``       address, AuthError
+HANDSHAKE_FAILED_NO_DETAIL  ``handshake:error:other``      address, error (errno)
+anything else               ``unknown``                    address
+==========================  =============================  ======================
 
 An errno ``error`` is a plain :class:`zmq.ZMQError` with that ``errno`` (for
 example ``errno.EADDRINUSE`` on ``bind:error``), as libzmq's own errors are

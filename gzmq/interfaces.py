@@ -1,7 +1,7 @@
 """zope.interface contracts: the interface docstrings are the specification.
 
 Small interfaces composed by inheritance.  Options appear only as readable
-``Attribute``s (a write-only option cannot be read, so verifyObject would
+``Attribute`` objects (a write-only option cannot be read, so verifyObject would
 fail on it).
 """
 

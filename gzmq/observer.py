@@ -1,4 +1,4 @@
-"""The Observer: one socket's libzmq events, delivered to greenlets (DESIGN §6).
+"""The Observer: one socket's libzmq events, delivered to greenlets.
 
 An Observer is a libzmq monitor (``zmq_socket_monitor`` on a unique inproc
 address, all events) plus a PAIR socket on the same context that reads the

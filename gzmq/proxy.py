@@ -1,4 +1,4 @@
-"""Proxy: libzmq's steerable proxy between two gzmq sockets, off the hub (DESIGN §7).
+"""Proxy: libzmq's steerable proxy between two gzmq sockets, off the hub.
 
 ``Proxy(front_end, back_end, capture=None).run()`` forwards messages both
 ways at libzmq's own speed: ``zmq_proxy_steerable`` runs in a thread of

@@ -439,7 +439,7 @@ class Push(Socket, Writable):
 
 @implementer(ISocket, IReadable, IWritable)
 class XPublisher(Socket, Readable, Writable):
-    """ZMQ_XPUB: a publisher that receives subscriptions as b"\\x01topic" / b"\\x00topic"."""
+    """ZMQ_XPUB: a publisher receiving subscriptions as ``b"\\x01topic"`` / ``b"\\x00topic"``."""
 
     if TYPE_CHECKING:
 
@@ -476,7 +476,7 @@ class XPublisher(Socket, Readable, Writable):
 
 @implementer(ISocket, IReadable, IWritable)
 class XSubscriber(Socket, Readable, Writable):
-    """ZMQ_XSUB: a subscriber that sends subscriptions as b"\\x01topic" / b"\\x00topic"."""
+    """ZMQ_XSUB: a subscriber that sends subscriptions as ``b"\\x01topic"`` / ``b"\\x00topic"``."""
 
     if TYPE_CHECKING:
 

@@ -30,10 +30,16 @@ import zmq as _zmq
 
 if TYPE_CHECKING:
     # Bound before the star import so that type checkers see gzmq's classes and
-    # functions under these names (they would keep pyzmq's otherwise).
-    from gzmq.green.core import Context, Socket
-    from gzmq.green.device import device, proxy, proxy_steerable
-    from gzmq.green.poll import Poller, select, zmq_poll
+    # functions under these names (they would keep pyzmq's otherwise), as explicit
+    # re-exports (``import gzmq.green as zmq; zmq.Context()`` under mypy --strict).
+    from gzmq.green.core import Context as Context
+    from gzmq.green.core import Socket as Socket
+    from gzmq.green.device import device as device
+    from gzmq.green.device import proxy as proxy
+    from gzmq.green.device import proxy_steerable as proxy_steerable
+    from gzmq.green.poll import Poller as Poller
+    from gzmq.green.poll import select as select
+    from gzmq.green.poll import zmq_poll as zmq_poll
 
 from zmq import *  # type: ignore[assignment]  # noqa: F403 - a drop-in re-exports all of pyzmq
 
