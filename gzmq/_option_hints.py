@@ -9,12 +9,17 @@ pyzmq's aliases for it), pyzmq names of options another class has, and
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
-from gzmq.options import Option, options
+if TYPE_CHECKING:
+    from gzmq.options import Option
+
+#: gzmq.options.options: a class's option registry (passed in: this module is
+#: gzmq.options' error path and must not import it back).
+Registry = Callable[[type], Mapping[str, "Option[Any]"]]
 
 __all__ = ["pyzmq_names", "unknown_option"]
 
@@ -26,7 +31,7 @@ _PYZMQ_EXTRA = {
 }
 
 
-def pyzmq_names(cls: type) -> dict[str, tuple[str, ...]]:
+def pyzmq_names(cls: type, options: Registry) -> dict[str, tuple[str, ...]]:
     """pyzmq's lowercase option names (sndhwm, rcvtimeo, identity, ...) -> this class's names.
 
     Derived from each writable option's libzmq constant and pyzmq's aliases
@@ -55,9 +60,16 @@ def pyzmq_names(cls: type) -> dict[str, tuple[str, ...]]:
 
 
 def unknown_option(
-    cls: type, registry: Mapping[str, Option[Any]], name: str, option: Option[Any] | None
+    cls: type,
+    registry: Mapping[str, Option[Any]],
+    name: str,
+    option: Option[Any] | None,
+    options: Registry,
 ) -> str:
-    """Why ``name`` cannot be given to ``cls(...)``, and what was probably meant."""
+    """Why ``name`` cannot be given to ``cls(...)``, and what was probably meant.
+
+    ``options`` is gzmq.options.options (each class's registry).
+    """
     writable = [n for n, o in registry.items() if o.writable]
     valid = ", ".join(writable)
     where = cls.__name__
@@ -70,15 +82,15 @@ def unknown_option(
                 f"constructing it (no argument: every message); writable options: {valid}"
             )
         return f"{name!r} is not an option of {where} (only Subscriber subscribes)"
-    ours = pyzmq_names(cls).get(name.lower())
+    ours = pyzmq_names(cls, options).get(name.lower())
     if ours is not None and name not in ours:
         spelled = " and ".join(repr(n) for n in ours)
         return (
             f"{name!r} is not an option of {where}: {name!r} is pyzmq's name, gzmq spells it "
             f"out as {spelled}"
         )
-    for relative in _relatives(cls):
-        theirs = pyzmq_names(relative).get(name.lower())
+    for relative in _relatives(cls, options):
+        theirs = pyzmq_names(relative, options).get(name.lower())
         if theirs is not None:
             spelled = " and ".join(repr(n) for n in theirs)
             return (
@@ -90,12 +102,13 @@ def unknown_option(
     return f"{name!r} is not an option of {where}{hint} (writable options: {valid})"
 
 
-def _relatives(cls: type) -> list[type]:
+def _relatives(cls: type, options: Registry) -> list[type]:
     """The other classes that share an option mixin with ``cls`` (every socket class)."""
+    declared = {id(option) for option in options(cls).values()}
     found: list[type] = []
     pending: list[type] = [
         klass for klass in cls.__mro__
-        if any(isinstance(value, Option) for value in vars(klass).values())
+        if any(id(value) in declared for value in vars(klass).values())
     ]
     while pending:
         klass = pending.pop()

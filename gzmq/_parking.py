@@ -12,25 +12,15 @@ poll) park in queues of their own (``poll_in`` / ``poll_out``): they consume
 nothing, so they never stop a send or a receive from taking the fast path,
 and every one of them is woken when its direction becomes ready.
 
-ZMQ_FD is edge-triggered: any libzmq call on the socket may consume the edge
-that a parked greenlet waits for.  So after every such call, if anyone
-waits, ZMQ_EVENTS is read again (:meth:`Parking.refresh`) and the ready ones
-are woken; and when the io watcher fires, ZMQ_EVENTS is read (which re-arms
-the edge) whether or not anyone is woken.  The watcher runs only while
-somebody waits, so an idle socket costs the hub nothing and a forgotten
-socket can be garbage collected.
-
-When a socket becomes readable, the hub receives a message for each parked
-receiver in turn and switches into them one after the other
-(:meth:`Parking._deliver`): an exception from one of them never affects
-another.
+Waking the parked greenlets (the io watcher, the re-check after every
+libzmq call, the hand-off of messages to parked receivers) is
+gzmq._handoff's.
 """
 
 from __future__ import annotations
 
 import errno
 import math
-import os
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +28,13 @@ import zmq
 from greenlet import getcurrent
 
 from gzmq import _native, _thread
-from gzmq._fastpath import FAIRNESS_LIMIT, recv_frames
+from gzmq._fastpath import FAIRNESS_LIMIT
 from gzmq._timeouts import check_seconds
 
 if TYPE_CHECKING:
     from gzmq.errors import SocketClosedError
 
-__all__ = ["Parked", "Parking", "as_copy"]
+__all__ = ["FOREVER", "Parked", "Parking", "as_copy", "wake_all"]
 
 _POLLIN = int(zmq.POLLIN)
 _POLLOUT = int(zmq.POLLOUT)
@@ -56,7 +46,7 @@ _recv_message = _native.recv_message
 _get_ident = _thread.get_ident
 
 #: Stands for "no timer: wait forever" once the deadline has been worked out.
-_FOREVER = object()
+FOREVER = object()
 
 
 def as_copy(message: Any, copy: bool | None) -> list[Any]:
@@ -141,228 +131,12 @@ class Parking:
         def _wait_behind_reservation(self, queue: deque[Any]) -> None: ...
         def _read_reserved(self, copy: bool) -> Any: ...
         def _took_part(self, entry: Parked, message: Any) -> Any: ...
-
-    # -- waking ---------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """After an operation, wake the waiters of each ready direction.
-
-        Call from a greenlet (not the hub) after any libzmq call on the socket
-        when somebody may be waiting: the call may have consumed the edge.
-        The head receiver is served by a hand-off queued in the hub, the head
-        sender is resumed, and every poll of a ready direction is woken.
-        """
-        if self.closed:
-            return
-        try:
-            ev = self.events()
-        except _ZMQError:
-            ev = _POLLIN | _POLLOUT  # let the waiters meet the error themselves
-        run_callback = self.hub.loop.run_callback
-        if ev & _POLLIN:
-            if self.readers and not self._delivery:
-                self._delivery = True
-                run_callback(self._deliver_queued)
-            if self.poll_in:
-                _wake_all(self.poll_in, run_callback)
-        if ev & _POLLOUT:
-            if self.writers:
-                head = self.writers[0]
-                if not head.woken:
-                    head.woken = True
-                    run_callback(head.resume)
-            if self.poll_out:
-                _wake_all(self.poll_out, run_callback)
-
-    def after_call(self) -> None:
-        """After any other libzmq call on the socket (bind, options, ...): keep waiters awake.
-
-        libzmq processes pending commands inside bind, connect, unbind,
-        disconnect and option calls, which may consume the ZMQ_FD edge that
-        a parked greenlet waits for.
-        """
-        if self.readers or self.writers or self.polling:
-            self.refresh()
-
-    def _on_fd(self) -> None:
-        """The io watcher fired (in the hub): read EVENTS and wake who is ready."""
-        if self.closed:
-            self._stop_watching()
-            return
-        readers = self.readers
-        if readers and not self.writers and not self.polling:
-            head = readers[0]
-            if head.__class__ is Parked and not head.held:
-                # Only receivers wait: trying to receive is the readiness check
-                # (it processes libzmq's commands as reading EVENTS would), one
-                # libzmq call less per wake-up.
-                self._deliver()
-                return
-        try:
-            ev = self.events()
-        except _ZMQError:
-            ev = _POLLIN | _POLLOUT
-        run_callback = self.hub.loop.run_callback
-        if ev & _POLLIN and self.poll_in:
-            _wake_all(self.poll_in, run_callback)
-        if ev & _POLLOUT and self.poll_out:
-            _wake_all(self.poll_out, run_callback)
-        writer = None
-        if ev & _POLLOUT and self.writers and not self.writers[0].woken:
-            writer = self.writers[0]
-            writer.woken = True
-        if not self.readers and not self.writers and not self.polling:
-            self._stop_watching()
-        if ev & _POLLIN and self.readers:
-            if writer is not None:
-                run_callback(writer.resume)
-            self._deliver()
-        elif writer is not None:
-            writer.resume()
-
-    def _deliver_queued(self) -> None:
-        """The hand-off queued by refresh() (a hub callback)."""
-        self._delivery = False
-        if not self.closed and self.readers:
-            self._deliver()
-
-    def _deliver(self) -> None:
-        """(In the hub.) Hand messages to the parked receivers, first come first served.
-
-        While messages are ready, each receiver at the head of the queue
-        gets one, received on its behalf with its own ``copy`` (one frame for
-        a ``part`` receiver, whose message, if more frames follow, then keeps
-        the head of the queue), and leaves the queue; each is served at most
-        once per pass.  Only then are the served greenlets switched into, one
-        after the other, directly from here: nothing else runs in between (no
-        timer, no kill), so a message handed over cannot be dropped by an
-        interruption.  The socket's owner is checked before each receive (a
-        served greenlet may close it).
-        """
-        readers = self.readers
-        served: list[Parked] = []
-        wake: Parked | None = None
-        budget = len(readers)
-        try:
-            while budget and readers:
-                head = readers[0]
-                if head.__class__ is not Parked or head.held or head.glet is None:
-                    break  # a held message, a frame-by-frame read, an interrupted receiver
-                if self.owner < 0:
-                    # Closed, lent or forked: let the head meet that itself.
-                    if not head.woken:
-                        head.woken = True
-                        wake = head
-                    break
-                copy = head.copy
-                part = head.part
-                if copy and not part and _recv_message is not None:
-                    message = _recv_message(self.handle)  # type: ignore[attr-defined]
-                    if message is None:
-                        break  # EAGAIN
-                else:
-                    message = recv_frames(self.socket, bool(copy), part)
-                    if message == _MINUS_EAGAIN:
-                        break
-                if message.__class__ is not list and message.__class__ is not tuple:  # -errno
-                    if not head.woken:
-                        # Let the head meet the error (or the closed socket) itself.
-                        head.woken = True
-                        wake = head
-                    break
-                readers.popleft()
-                head.served = True
-                served.append(head)
-                budget -= 1
-                if part:
-                    head.message = self._took_part(head, message)
-                    if message[1]:
-                        break  # its message keeps the head of the queue now
-                else:
-                    head.message = message
-        finally:
-            self._switch_into(served, wake)
-
-    def _switch_into(self, served: list[Parked], wake: Parked | None) -> None:
-        """Switch into the served receivers, then the woken head, then re-check senders.
-
-        A served greenlet whose parent is the hub (``gevent.spawn_raw``) and
-        that ends with an exception raises it here, in its parent: the
-        greenlets after it are then resumed from the hub's callbacks, with
-        their messages, and the exception goes on to the hub, which reports
-        it as it reports any such greenlet's.
-        """
-        for index, entry in enumerate(served):
-            glet = entry.glet  # entry.resume(), inlined
-            if glet is None:
-                continue
-            try:
-                glet.switch()
-            except BaseException:
-                run_callback = self.hub.loop.run_callback
-                for later in served[index + 1 :]:
-                    run_callback(later.resume)
-                if wake is not None:
-                    run_callback(wake.resume)
-                if (self.writers or self.polling) and not self.closed:
-                    run_callback(self.refresh)
-                raise
-        if wake is not None:
-            wake.resume()
-        if served and (self.writers or self.polling) and not self.closed:
-            # The receives may have consumed the edge a sender or a poll waits
-            # for.  (Receivers need no re-read: each parked one tried after the
-            # last receive here, and what the served greenlets did on the
-            # socket they followed with a refresh() themselves.)
-            self.refresh()
-
-    def _on_signal(self) -> None:
-        """As _on_fd, for a thread-safe socket: first reset its zmq_poller fd."""
-        watcher = self._watcher
-        if watcher is not None:
-            _drain(watcher.fd)
-        self._on_fd()
-
-    def _start_watching(self) -> None:
-        if self._watcher is None:
-            fd = self._watch_fd()
-            self._watcher = self.hub.loop.io(fd, _READ)
-            if self._signaler:
-                # The stand-in fd was not signalled for commands queued before
-                # it existed: read EVENTS once (in the hub) to process them.
-                self.hub.loop.run_callback(self._on_signal)
-        self._watcher.start(self._on_signal if self._signaler else self._on_fd)
-        self._watching = True
-
-    def _stop_watching(self) -> None:
-        if self._watching:
-            self._watching = False
-            self._watcher.stop()
-
-    # -- polls and readiness waits ----------------------------------------------
-
-    def watch(self, entry: Any, flags: int) -> None:
-        """Park a poll's ``entry`` (with ``woken``, ``resume()``) for POLLIN and/or POLLOUT.
-
-        It is woken (``resume()``) whenever a direction it watches may have
-        become ready; it takes nothing and never delays a send or a receive.
-        """
-        if flags & _POLLIN:
-            self.poll_in.append(entry)
-        if flags & _POLLOUT:
-            self.poll_out.append(entry)
-        self.polling = len(self.poll_in) + len(self.poll_out)
-        if self.polling and not self._watching and not self.closed:
-            self._start_watching()
-
-    def unwatch(self, entry: Any) -> None:
-        """Take a poll's ``entry`` out again (see :meth:`watch`)."""
-        for queue in (self.poll_in, self.poll_out):
-            if entry in queue:
-                queue.remove(entry)
-        self.polling = len(self.poll_in) + len(self.poll_out)
-        if not self.closed and not self.readers and not self.writers and not self.polling:
-            self._stop_watching()
+        def refresh(self) -> None: ...
+        def _deliver_queued(self) -> None: ...
+        def _start_watching(self) -> None: ...
+        def _stop_watching(self) -> None: ...
+        def watch(self, entry: Any, flags: int) -> None: ...
+        def unwatch(self, entry: Any) -> None: ...
 
     # -- waiting --------------------------------------------------------------
 
@@ -460,9 +234,9 @@ class Parking:
                 self._delivery = True
                 self.hub.loop.run_callback(self._deliver_queued)
             if self.poll_in:
-                _wake_all(self.poll_in, self.hub.loop.run_callback)
+                wake_all(self.poll_in, self.hub.loop.run_callback)
         if ev & _POLLOUT and self.poll_out:
-            _wake_all(self.poll_out, self.hub.loop.run_callback)
+            wake_all(self.poll_out, self.hub.loop.run_callback)
         return bool(ev & _POLLOUT)
 
     def wait_send(self, frames: Any, timeout: float | None, tried: bool) -> None:
@@ -496,7 +270,7 @@ class Parking:
                 else:
                     self._wait_behind_reservation(queue)
                 if timer is None:
-                    timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
+                    timer = self._deadline(entry, timeout, self.send_timeout) or FOREVER
                 entry.woken = False
                 self._park(entry)
                 recheck = True
@@ -505,7 +279,7 @@ class Parking:
                 if entry.expired:
                     raise _Again()
         finally:
-            if timer is not None and timer is not _FOREVER:
+            if timer is not None and timer is not FOREVER:
                 timer.stop()
                 timer.close()
             self._leave(queue, entry)
@@ -552,9 +326,9 @@ class Parking:
                     self._wait_behind_reservation(queue)
                 if timer is None:
                     if timeout is None and self.receive_timeout < 0:
-                        timer = _FOREVER  # the common case, without a call
+                        timer = FOREVER  # the common case, without a call
                     else:
-                        timer = self._deadline(entry, timeout, self.receive_timeout) or _FOREVER
+                        timer = self._deadline(entry, timeout, self.receive_timeout) or FOREVER
                 attempt = True
                 entry.woken = False
                 # _park(), inlined: this loop is the hot path of a shared socket.
@@ -575,7 +349,7 @@ class Parking:
                     raise _Again()
         finally:
             entry.glet = None  # also when the switch raised (a kill, a gevent.Timeout)
-            if timer is not None and timer is not _FOREVER:
+            if timer is not None and timer is not FOREVER:
                 timer.stop()
                 timer.close()
             if entry.message is not None:
@@ -639,7 +413,7 @@ class Parking:
         readers.insert(index, held)
         self._held += 1
         if self.poll_in:
-            _wake_all(self.poll_in, self.hub.loop.run_callback)
+            wake_all(self.poll_in, self.hub.loop.run_callback)
 
     # -- readiness ------------------------------------------------------------
 
@@ -690,18 +464,9 @@ class Parking:
                 self.refresh()  # the last EVENTS read may have taken another's edge
 
 
-def _wake_all(entries: list[Any], run_callback: Any) -> None:
+def wake_all(entries: list[Any], run_callback: Any) -> None:
     """Wake every poll in ``entries`` that is not woken yet (from the hub's callbacks)."""
     for entry in entries:
         if not entry.woken:
             entry.woken = True
             run_callback(entry.resume)
-
-
-def _drain(fd: int) -> None:
-    """Reset a zmq_poller's signaler fd (read until EAGAIN; never blocks)."""
-    try:
-        while os.read(fd, 64):
-            pass
-    except OSError:
-        pass  # EAGAIN: nothing more to read

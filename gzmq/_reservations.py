@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import zmq
 from greenlet import getcurrent
 
-from gzmq._parking import _FOREVER, Parked, as_copy
+from gzmq._parking import FOREVER, Parked, as_copy
 from gzmq._timeouts import check_seconds
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class Reservations:
                 else:
                     self._wait_behind_reservation(queue)
                 if timer is None:
-                    timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
+                    timer = self._deadline(entry, timeout, self.send_timeout) or FOREVER
                 entry.woken = False
                 self._park(entry)
                 if self.closed:
@@ -147,7 +147,7 @@ class Reservations:
                 if entry.expired:
                     raise _Again()
         finally:
-            if timer is not None and timer is not _FOREVER:
+            if timer is not None and timer is not FOREVER:
                 timer.stop()
                 timer.close()
             if not kept:
@@ -181,7 +181,7 @@ class Reservations:
                     continue
                 try:
                     if timer is None:
-                        timer = self._deadline(entry, timeout, self.send_timeout) or _FOREVER
+                        timer = self._deadline(entry, timeout, self.send_timeout) or FOREVER
                 except _Again:
                     kept = True
                     raise
@@ -194,7 +194,7 @@ class Reservations:
                     entry.expired = False
                     raise _Again()
         finally:
-            if timer is not None and timer is not _FOREVER:
+            if timer is not None and timer is not FOREVER:
                 timer.stop()
                 timer.close()
             if done or not kept:

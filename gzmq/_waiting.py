@@ -7,8 +7,10 @@ core is assembled from one module per concept:
 * gzmq._fastpath: the fast-path decision (owner check, fairness, the
   re-check of parked greenlets after every libzmq call, the hand-off to the
   parking path); with the C accelerator, its twin in gzmq/_speedups.c;
-* gzmq._parking: parked greenlets, the io watcher, the hand-off of messages
-  to parked receivers, frame-by-frame reservations;
+* gzmq._parking: parked greenlets and their waits (timeouts, fairness);
+* gzmq._handoff: the io watcher, the re-check of parked greenlets after
+  every libzmq call, the hand-off of messages to parked receivers;
+* gzmq._reservations: messages sent and received frame by frame;
 * gzmq._ownership: which thread and process may use the socket.
 
 This module holds the per-socket state and what reads it: ``events()``,
@@ -31,6 +33,7 @@ from zmq.backend import Socket as _BackendSocket
 
 from gzmq import _native, _ownership, _thread
 from gzmq._fastpath import COST_SHIFT, FAIRNESS_LIMIT, LARGE_MESSAGE, send_frames
+from gzmq._handoff import Handoff
 from gzmq._ownership import CLOSED, FORKED, LENT, Ownership
 from gzmq._parking import Parking, as_copy
 from gzmq._reservations import Reservation, Reservations
@@ -81,7 +84,7 @@ def zmq_error(number: int) -> zmq.ZMQError:
     return zmq.ZMQError(number)
 
 
-class Waiting(Reservations, Parking, Ownership, _native.Gate):
+class Waiting(Reservations, Parking, Handoff, Ownership, _native.Gate):
     """Cooperative send/receive on one pyzmq socket, for any number of greenlets.
 
     Native sockets and ``gzmq.green`` sockets both hold one.  The object is

@@ -139,9 +139,11 @@ class Observer:
     )
 
     def __init__(self, socket: Socket) -> None:
-        from gzmq.socket import Socket
-
-        if not isinstance(socket, Socket):
+        # A gzmq socket, told by its core (this module does not import gzmq.socket,
+        # which makes Observers: the import graph has no circle).
+        if not isinstance(getattr(socket, "_waiting", None), Waiting) or not hasattr(
+            socket, "_observer"
+        ):
             raise TypeError(f"Observer needs a gzmq socket, got {type(socket).__name__}")
         socket._check_usable()
         current = socket._observer

@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar, overload
 import zmq
 import zmq.utils.z85
 
+from gzmq._option_hints import unknown_option
 from gzmq.errors import (
     NotSupportedError,
     OptionValueError,
@@ -648,9 +649,9 @@ def apply_options(target: object, values: Mapping[str, Any]) -> None:
     for name, value in values.items():
         option = registry.get(name)
         if option is None or not option.writable:
-            from gzmq._option_hints import unknown_option  # only on this error path
-
-            raise UnknownOptionError(unknown_option(type(target), registry, name, option))
+            raise UnknownOptionError(
+                unknown_option(type(target), registry, name, option, options)
+            )
         setattr(target, name, value)
 
 
