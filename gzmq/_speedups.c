@@ -436,8 +436,9 @@ send_frames(void *handle, PyObject *frames)
 
 typedef struct {
     PyObject_HEAD
-    PyObject *handle;
-    PyObject *owner;
+    PyObject *handle;   /* the address as a Python int (what Python reads back) */
+    void *pointer;      /* the same, as a pointer */
+    long owner;         /* a thread ident (they fit a long here), or a negative sentinel */
     PyObject *readers;
     PyObject *writers;
     Py_ssize_t streak;
@@ -457,7 +458,6 @@ static int
 gate_traverse(Gate *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->handle);
-    Py_VISIT(self->owner);
     Py_VISIT(self->readers);
     Py_VISIT(self->writers);
     return 0;
@@ -467,7 +467,6 @@ static int
 gate_clear(Gate *self)
 {
     Py_CLEAR(self->handle);
-    Py_CLEAR(self->owner);
     Py_CLEAR(self->readers);
     Py_CLEAR(self->writers);
     return 0;
@@ -491,24 +490,45 @@ occupied(PyObject *queue)
 
 /* Whether the calling thread owns the socket (``_get_ident() == owner``);
  * sets *handle when it does. */
-static int
+static inline int
 owned(Gate *gate, void **handle)
 {
-    PyObject *owner = gate->owner;
-    if (owner == NULL || !PyLong_CheckExact(owner))
+    if ((unsigned long)gate->owner != PyThread_get_thread_ident() || gate->pointer == NULL)
         return 0;
-    if (PyLong_AsUnsignedLongMask(owner) != PyThread_get_thread_ident())
-        return 0;
-    if (gate->handle == NULL)
-        return 0;
-    void *pointer = PyLong_AsVoidPtr(gate->handle);
-    if (pointer == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    *handle = pointer;
+    *handle = gate->pointer;
     return 1;
 }
+
+static PyObject *
+gate_get_handle(Gate *self, void *closure)
+{
+    if (self->handle == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "handle");
+        return NULL;
+    }
+    return Py_NewRef(self->handle);
+}
+
+static int
+gate_set_handle(Gate *self, PyObject *value, void *closure)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete handle");
+        return -1;
+    }
+    void *pointer = PyLong_AsVoidPtr(value);
+    if (pointer == NULL && PyErr_Occurred())
+        return -1;
+    Py_XSETREF(self->handle, Py_NewRef(value));
+    self->pointer = pointer;
+    return 0;
+}
+
+static PyGetSetDef gate_getset[] = {
+    {"handle", (getter)gate_get_handle, (setter)gate_set_handle,
+     "the libzmq socket's address", NULL},
+    {NULL},
+};
 
 /* _once(timeout): a zero of int or float (try once, never wait). */
 static inline int
@@ -664,11 +684,15 @@ gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy, int part)
     void *handle;
     if (copy == Py_True && !occupied(gate->readers) && gate->streak < fairness_limit
         && owned(gate, &handle)) {
-        int once = once_of(timeout);
+        int once = timeout != Py_None && once_of(timeout);
         if (timeout == Py_None || once) {
-            PyObject *message = receive(gate, handle, Py_True, part);
+            PyObject *message = part ? receive_one(handle) : receive_whole(handle);
             if (message == NULL)
                 return NULL;
+            if (message == Py_None) { /* EAGAIN */
+                Py_DECREF(message);
+                message = PyLong_FromLong(-(long)EAGAIN);
+            }
             if (part) {
                 if (PyTuple_CheckExact(message) && PyTuple_GET_ITEM(message, 1) == Py_True
                     && call_void(gate, open_read_name) < 0) {
@@ -760,8 +784,27 @@ gate_send_impl(Gate *gate, PyObject *data, PyObject *timeout)
 {
     void *handle;
     if (!occupied(gate->writers) && gate->streak < fairness_limit && owned(gate, &handle)) {
-        int once = once_of(timeout);
-        if ((timeout == Py_None || once) && (PyBytes_CheckExact(data) || all_bytes(data))) {
+        int once = timeout != Py_None && once_of(timeout);
+        if ((timeout == Py_None || once) && PyBytes_CheckExact(data)) {
+            /* One frame of bytes, the common case, without boxing the result. */
+            int error = send_bytes(handle, data, GZMQ_DONTWAIT) < 0 ? errno : 0;
+            if (others_wait(gate, gate->readers) && call_void(gate, refresh_name) < 0)
+                return NULL;
+            if (error == 0) {
+                gate->streak += 1 + (PyBytes_GET_SIZE(data) >> cost_shift);
+                Py_RETURN_NONE;
+            }
+            if (error != EAGAIN)
+                return fail_errno(gate, error);
+            if (once)
+                return fail_errno(gate, EAGAIN);
+            PyObject *done = wait_send(gate, data, Py_None, Py_True);
+            if (done == NULL)
+                return NULL;
+            Py_DECREF(done);
+            Py_RETURN_NONE;
+        }
+        if ((timeout == Py_None || once) && all_bytes(data)) {
             PyObject *result = send_all_bytes(handle, data);
             if (result == NULL)
                 return NULL;
@@ -978,8 +1021,8 @@ static PyMethodDef gate_methods[] = {
 };
 
 static PyMemberDef gate_members[] = {
-    {"handle", T_OBJECT, offsetof(Gate, handle), 0, "the libzmq socket's address"},
-    {"owner", T_OBJECT, offsetof(Gate, owner), 0, "the owning thread's ident"},
+    {"owner", T_LONG, offsetof(Gate, owner), 0,
+     "the owning thread's ident, or a negative sentinel (closed, lent, forked)"},
     {"readers", T_OBJECT, offsetof(Gate, readers), 0, "parked receivers (a deque)"},
     {"writers", T_OBJECT, offsetof(Gate, writers), 0, "parked senders (a deque)"},
     {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "completions without a hub switch"},
@@ -1000,6 +1043,7 @@ static PyTypeObject GateType = {
     .tp_clear = (inquiry)gate_clear,
     .tp_dealloc = (destructor)gate_dealloc,
     .tp_members = gate_members,
+    .tp_getset = gate_getset,
     .tp_methods = gate_methods,
 };
 
@@ -1017,6 +1061,26 @@ static PyTypeObject GateType = {
 
 #define METHOD_RECV 0
 #define METHOD_SEND 1
+#define METHOD_GREEN_RECV 2 /* gzmq.green.Socket.recv(flags=0, copy=True, track=False) */
+#define METHOD_GREEN_SEND 3 /* gzmq.green.Socket.send(data, flags=0, copy=True, ...) */
+
+static PyObject *g_name, *sstash_name, *waiting_slot_name, *zero;
+
+/* The last Gate subclass seen (gzmq._waiting.Waiting): an exact type check
+ * first, before PyObject_TypeCheck's walk of the MRO. */
+static PyTypeObject *gate_subtype = NULL;
+
+static inline int
+is_gate(PyObject *object)
+{
+    PyTypeObject *type = Py_TYPE(object);
+    if (type == gate_subtype)
+        return 1;
+    if (!PyObject_TypeCheck(object, &GateType))
+        return 0;
+    gate_subtype = type; /* borrowed: a socket class lives as long as the program */
+    return 1;
+}
 
 typedef struct {
     PyObject_HEAD
@@ -1025,10 +1089,75 @@ typedef struct {
     int kind;
 } Method;
 
+
+/* gzmq.green's recv()/send() of one frame, when the Python method would call
+ * the Gate at once: no keyword argument, ``flags`` 0 or NOBLOCK (timeout
+ * None or 0), a bytes frame, and (send) no frame-by-frame message open on
+ * the socket.  NULL with no exception set: let the Python method do it. */
+static PyObject *
+green_call(Method *method, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    int receiving = method->kind == METHOD_GREEN_RECV;
+    Py_ssize_t base = receiving ? 1 : 2;
+    if (kwnames != NULL || nargs < base || nargs > base + 1)
+        return NULL;
+    PyObject *timeout = Py_None;
+    if (nargs == base + 1) {
+        PyObject *flags = args[base];
+        if (!PyLong_CheckExact(flags))
+            return NULL;
+        long value = PyLong_AsLong(flags);
+        if (value == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (value == GZMQ_DONTWAIT)
+            timeout = zero;
+        else if (value != 0)
+            return NULL;
+    }
+    if (!receiving && !PyBytes_CheckExact(args[1]))
+        return NULL;
+    PyObject *state = PyObject_GetAttr(args[0], g_name);
+    if (state == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!receiving) {
+        PyObject *stash = PyObject_GetAttr(state, sstash_name);
+        int open = stash == NULL || !PyDict_CheckExact(stash) || PyDict_GET_SIZE(stash) != 0;
+        Py_XDECREF(stash);
+        if (open) {
+            PyErr_Clear();
+            Py_DECREF(state);
+            return NULL;
+        }
+    }
+    PyObject *waiting = PyObject_GetAttr(state, waiting_slot_name);
+    Py_DECREF(state);
+    if (waiting == NULL || !is_gate(waiting)) {
+        PyErr_Clear();
+        Py_XDECREF(waiting);
+        return NULL;
+    }
+    PyObject *result = receiving ? gate_recv_impl((Gate *)waiting, timeout, Py_True, 1)
+                                 : gate_send_impl((Gate *)waiting, args[1], timeout);
+    Py_DECREF(waiting);
+    if (result == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "gzmq's green fast path failed without an error");
+    return result;
+}
+
 static PyObject *
 method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (method->kind >= METHOD_GREEN_RECV) {
+        PyObject *result = z_send == NULL ? NULL : green_call(method, args, nargs, kwnames);
+        if (result != NULL || PyErr_Occurred())
+            return result;
+        return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
+    }
     int receiving = method->kind == METHOD_RECV;
     Py_ssize_t positional = receiving ? 1 : 2;
     if (nargs != positional || z_send == NULL)
@@ -1052,7 +1181,7 @@ method_vectorcall(Method *method, PyObject *const *args, size_t nargsf, PyObject
     PyObject *waiting = PyObject_GetAttr(args[0], waiting_name);
     if (waiting == NULL)
         return NULL;
-    if (!PyObject_TypeCheck(waiting, &GateType)) {
+    if (!is_gate(waiting)) {
         Py_DECREF(waiting);
         return PyObject_Vectorcall(method->function, args, nargsf, kwnames);
     }
@@ -1076,8 +1205,14 @@ method_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         kind = METHOD_RECV;
     else if (strcmp(kind_name, "send") == 0)
         kind = METHOD_SEND;
+    else if (strcmp(kind_name, "green_recv") == 0)
+        kind = METHOD_GREEN_RECV;
+    else if (strcmp(kind_name, "green_send") == 0)
+        kind = METHOD_GREEN_SEND;
     else {
-        PyErr_Format(PyExc_ValueError, "kind must be 'recv' or 'send', not '%s'", kind_name);
+        PyErr_Format(PyExc_ValueError,
+                     "kind must be 'recv', 'send', 'green_recv' or 'green_send', not '%s'",
+                     kind_name);
         return NULL;
     }
     if (!PyCallable_Check(function)) {
@@ -1254,7 +1389,11 @@ PyInit__speedups(void)
         || intern(&partial_send_name, "partial_send") < 0 || intern(&hold_name, "hold") < 0
         || intern(&open_read_name, "open_read") < 0
         || intern(&socket_name, "socket") < 0 || intern(&waiting_name, "_waiting") < 0
-        || intern(&timeout_name, "timeout") < 0 || intern(&copy_name, "copy") < 0)
+        || intern(&timeout_name, "timeout") < 0 || intern(&copy_name, "copy") < 0
+        || intern(&g_name, "_g") < 0 || intern(&sstash_name, "sstash") < 0
+        || intern(&waiting_slot_name, "waiting") < 0)
+        return NULL;
+    if ((zero = PyLong_FromLong(0)) == NULL)
         return NULL;
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL)

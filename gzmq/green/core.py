@@ -25,7 +25,7 @@ from gevent._hub_local import get_hub_if_exists
 from greenlet import getcurrent
 from zmq.backend import Socket as _BackendSocket
 
-from gzmq import _thread
+from gzmq import _native, _thread
 from gzmq._ownership import LENT
 from gzmq.green._state import State, state_for
 from gzmq.green.poll import Poller
@@ -446,3 +446,11 @@ class Context(_OriginalContext[_GreenSocket_co]):
         # Garbage collection may run anywhere (even in the hub): no switching.
         self.__dict__["_gzmq_direct_term"] = True
         super().__del__()
+
+
+if _native.Method is not None:
+    # recv() and send() of one bytes frame call the socket's Gate from C, with
+    # no Python frame (what the Python methods above do first, and all they do
+    # for such a call); anything else goes through the Python methods.
+    Socket.recv = _native.Method(Socket.recv, "green_recv")  # type: ignore[method-assign]
+    Socket.send = _native.Method(Socket.send, "green_send")  # type: ignore[method-assign]
