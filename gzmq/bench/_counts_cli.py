@@ -55,15 +55,15 @@ def run_counts(args: argparse.Namespace, command: str) -> int:
     from gzmq.bench._harness import machine
 
     try:
-        check_tools()
-    except MissingToolError as error:
-        return _fail(str(error), EXIT_MISSING_TOOL)
-    try:
         pairs, ops, baseline = _selection(args)
     except _baseline.BaselineError as error:
         return _fail(str(error), 2)
     if not pairs:
         return _fail("nothing to count: gzmq-pure runs the sendrecv case only", 2)
+    try:
+        check_tools()
+    except MissingToolError as error:
+        return _fail(str(error), EXIT_MISSING_TOOL)
     facts = {**machine(), **tool_versions()}
     progress = not args.no_progress and sys.stderr.isatty()
     bar = tqdm(total=len(pairs) * 4, unit="run", file=sys.stderr, disable=not progress,
