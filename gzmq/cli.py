@@ -324,7 +324,9 @@ def _add_bench(subparsers: Subparsers) -> None:
         epilog="examples:\n"
         "  gzmq bench --quick                 # a smoke test of every case, in seconds\n"
         "  gzmq bench throughput latency      # two cases, 5 rounds each\n"
-        "  gzmq bench --markdown --json results.json",
+        "  gzmq bench --markdown --json results.json\n"
+        "  gzmq bench --instructions          # instructions and syscalls per operation\n"
+        "  gzmq bench --instructions --check-baseline    # the perf gate CI runs",
         formatter_class=_s.HelpFormatter,
     )
     add_arguments(parser)

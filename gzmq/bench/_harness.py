@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -29,7 +29,7 @@ class _Worker:
     ended by killing the group of this one process.
     """
 
-    def __init__(self, once: bool = False) -> None:
+    def __init__(self, once: bool = False, env: Mapping[str, str] | None = None) -> None:
         self.log: IO[bytes] = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gzmq.bench._process", *(["--once"] if once else [])],
@@ -37,6 +37,7 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self.log,
             start_new_session=True,
+            env={**os.environ, **env} if env else None,
         )
 
     def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -133,9 +134,10 @@ class Report:
         return self.outcome(case, variant, impl).median(metric)
 
     def ratio(self, row: Row, against: str) -> float | None:
-        """gzmq's median over ``against``'s on one row."""
+        """gzmq's median over ``against``'s on one row (on the row's ``versus`` variant)."""
         ours = self.median(row.case.name, row.variant.key, row.metric.key, "gzmq")
-        theirs = self.median(row.case.name, row.variant.key, row.metric.key, against)
+        theirs_variant = row.variant.versus or row.variant.key
+        theirs = self.median(row.case.name, theirs_variant, row.metric.key, against)
         if ours is None or not theirs:
             return None
         return ours / theirs
@@ -300,7 +302,8 @@ def _attempt(
     job = {"case": case.name, "variant": variant.key, "impl": impl,
            "params": variant.settings(quick)}
     timeout = variant.quick_timeout if quick else variant.timeout
-    runner = _Worker(once=True) if variant.fresh else (worker or _Worker())
+    fresh = variant.fresh or bool(variant.env)
+    runner = _Worker(once=True, env=variant.env) if fresh else (worker or _Worker())
     try:
         answer = runner.run(job, timeout)
     except (TimeoutError, EOFError) as error:
@@ -311,14 +314,14 @@ def _attempt(
         else:
             outcome.failures.append(("crashed", f"the process died: {runner.log_tail()}"))
         runner.kill()
-        return worker if variant.fresh else None
+        return worker if fresh else None
     if "ok" in answer:
         outcome.runs.append(answer["ok"])
     elif "unsupported" in answer:
         outcome.failures.append(("unsupported", answer["unsupported"]))
     else:
         outcome.failures.append(("error", answer.get("error", "no result")))
-    if variant.fresh:
+    if fresh:
         runner.close()
         return worker
     return runner

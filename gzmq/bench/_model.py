@@ -45,7 +45,12 @@ class Variant:
 
     ``params`` go to the case's measure function; ``quick`` overrides them
     for ``--quick``.  ``fresh`` runs every measurement in a new process (for
-    peak RSS).  ``timeout`` bounds one measurement in seconds.
+    peak RSS).  ``env`` adds environment variables to the worker process,
+    which is then a fresh one for every measurement (for settings read at
+    import, such as GZMQ_PURE_PYTHON).  ``versus`` names the variant whose
+    other contenders the row's ratios are taken against (for rows that only
+    gzmq runs, e.g. its pure-Python core).  ``timeout`` bounds one
+    measurement in seconds.
     """
 
     key: str
@@ -55,6 +60,8 @@ class Variant:
     metrics: tuple[Metric, ...] = (RATE,)
     impls: tuple[str, ...] = IMPLS
     fresh: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    versus: str | None = None
     timeout: float = 60.0
     quick_timeout: float = 10.0
 
