@@ -178,10 +178,26 @@ class Gate:
     ``writers``: the deques of parked greenlets; ``polling``: how many polls
     and readiness waits are parked on the socket (they must be re-checked
     too, but never stop a send or a receive); ``streak``: consecutive
-    completions without a switch to the hub (the fairness budget).
+    completions without a switch to the hub (the fairness budget).  The
+    parking path's fields live here too (``closed``, ``hub``, the io
+    ``_watcher`` and whether it is ``_watching``, ``receive_timeout`` and
+    ``send_timeout`` in ms): the C twin parks common receives itself.
     """
 
-    __slots__ = ("handle", "owner", "polling", "readers", "streak", "writers")
+    __slots__ = (
+        "_watcher",
+        "_watching",
+        "closed",
+        "handle",
+        "hub",
+        "owner",
+        "polling",
+        "readers",
+        "receive_timeout",
+        "send_timeout",
+        "streak",
+        "writers",
+    )
 
     handle: int
     owner: int

@@ -36,6 +36,8 @@ _MINUS_EAGAIN = -errno.EAGAIN
 _READ = 1  # libev EV_READ
 _ZMQError = zmq.ZMQError
 _recv_message = _native.recv_message
+#: Whether the Gate has the C io callback (the accelerator is in use).
+_C_ON_FD = hasattr(_native.Gate, "on_fd")
 
 
 class Handoff:
@@ -59,7 +61,8 @@ class Handoff:
     _signaler: bool
 
     if TYPE_CHECKING:
-        # Provided by Waiting and its other mixins.
+        # Provided by Waiting, its Gate (on_fd: the C one) and its other mixins.
+        def on_fd(self) -> None: ...
         def events(self) -> int: ...
         def _watch_fd(self) -> int: ...
         def _took_part(self, entry: Parked, message: Any) -> Any: ...
@@ -106,8 +109,12 @@ class Handoff:
         if self.readers or self.writers or self.polling:
             self.refresh()
 
-    def _on_fd(self) -> None:
-        """The io watcher fired (in the hub): read EVENTS and wake who is ready."""
+    def _on_fd_slow(self) -> None:
+        """The io watcher fired (in the hub): read EVENTS and wake who is ready.
+
+        With the accelerator the watcher calls the Gate's ``on_fd`` (C), which
+        serves parked receivers of bytes itself and calls this for the rest.
+        """
         if self.closed:
             self._stop_watching()
             return
@@ -243,7 +250,11 @@ class Handoff:
         watcher = self._watcher
         if watcher is not None:
             _drain(watcher.fd)
-        self._on_fd()
+        self._fd_callback()()
+
+    def _fd_callback(self) -> Any:
+        """What the io watcher calls when ZMQ_FD is readable (the C on_fd if built)."""
+        return self.on_fd if _C_ON_FD else self._on_fd_slow
 
     def _start_watching(self) -> None:
         if self._watcher is None:
@@ -253,7 +264,7 @@ class Handoff:
                 # The stand-in fd was not signalled for commands queued before
                 # it existed: read EVENTS once (in the hub) to process them.
                 self.hub.loop.run_callback(self._on_signal)
-        self._watcher.start(self._on_signal if self._signaler else self._on_fd)
+        self._watcher.start(self._on_signal if self._signaler else self._fd_callback())
         self._watching = True
 
     def _stop_watching(self) -> None:

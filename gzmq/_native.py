@@ -18,11 +18,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import greenlet
+
 from gzmq import _fastpath
 
 __all__ = [
     "Gate",
     "Method",
+    "Parked",
     "accelerated",
     "after_fork_in_child",
     "getsockopt_int",
@@ -102,6 +105,9 @@ if TYPE_CHECKING:
 else:
     Gate = _speedups.Gate if _speedups is not None else _fastpath.Gate
 
+#: The C type of a parked greenlet's entry (gzmq._parking.Parked's twin), or None.
+Parked: Any = _speedups.Parked if _speedups is not None else None
+
 #: ``Method(function, kind)``: a socket class's recv() or send() that calls its
 #: Gate without a Python frame (see gzmq.socket); None without the accelerator.
 Method: Callable[[Callable[..., Any], str], Any] | None = (
@@ -165,6 +171,7 @@ def configure() -> None:
             _fastpath.recv_frames,
             _fastpath.send_frames,
             _fastpath.cost_of,
+            greenlet.getcurrent,
         )
 
 

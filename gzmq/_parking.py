@@ -56,7 +56,7 @@ def as_copy(message: Any, copy: bool | None) -> list[Any]:
     return [frame.bytes if isinstance(frame, zmq.Frame) else frame for frame in message]
 
 
-class Parked:
+class _PythonParked:
     """One greenlet parked in a send or receive queue (or a poll's place in ``poll_in``).
 
     A receiver's entry says how it wants frames (``copy``; ``part`` for one
@@ -88,6 +88,11 @@ class Parked:
         glet = self.glet
         if glet is not None:
             glet.switch()
+
+
+#: The entry type: the C accelerator's twin when it is in use (its parking path
+#: makes entries without a Python call), else the class above.
+Parked: Any = _native.Parked if _native.Parked is not None else _PythonParked
 
 
 class Parking:
@@ -302,12 +307,24 @@ class Parking:
         entry = Parked()
         entry.copy = copy
         entry.part = part
+        self.readers.append(entry)
+        return self.wait_parked(entry, timeout, not tried)
+
+    def wait_parked(self, entry: Parked, timeout: float | None, attempt: bool) -> Any:
+        """The waiting loop of the receiver whose ``entry`` is in the readers queue.
+
+        ``attempt``: try to receive first when the entry is at the head.  The
+        C accelerator parks a receiver itself and hands the rare cases over
+        here (woken without a message: an error to meet, a message to take).
+        """
         queue = self.readers
-        queue.append(entry)
+        copy = bool(entry.copy)
+        part = entry.part
         timer: Any = None
-        attempt = not tried
         try:
             while True:
+                if self.closed:
+                    raise self.closed_error()  # (closed while the C path had it parked)
                 head = queue[0]
                 if head is entry:
                     if attempt:
@@ -348,18 +365,26 @@ class Parking:
                 if entry.expired:
                     raise _Again()
         finally:
-            entry.glet = None  # also when the switch raised (a kill, a gevent.Timeout)
             if timer is not None and timer is not FOREVER:
                 timer.stop()
                 timer.close()
-            if entry.message is not None:
-                self._orphan(entry)
-            if entry.served:
-                # _leave()'s first case, inlined: _deliver took the entry out.
-                if not self.closed and not self.readers and not self.writers and not self.polling:
-                    self._stop_watching()
-            else:
-                self._leave(queue, entry)
+            self.finish_wait(entry)
+
+    def finish_wait(self, entry: Parked) -> None:
+        """A receiver's wait ended (returned, raised, or was interrupted): tidy up.
+
+        A message handed to it and not taken goes on to the next receiver;
+        its entry leaves the queue, handing on the wake-up it may hold.
+        """
+        entry.glet = None  # also when the switch raised (a kill, a gevent.Timeout)
+        if entry.message is not None:
+            self._orphan(entry)
+        if entry.served:
+            # _leave()'s first case, inlined: _deliver took the entry out.
+            if not self.closed and not self.readers and not self.writers and not self.polling:
+                self._stop_watching()
+        else:
+            self._leave(self.readers, entry)
 
     if TYPE_CHECKING:
 
@@ -391,7 +416,7 @@ class Parking:
         if self.closed:
             return
         readers = self.readers
-        head = readers[0] if readers else None
+        head: Any = readers[0] if readers else None
         if (
             head.__class__ is Parked
             and not head.part

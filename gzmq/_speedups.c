@@ -443,6 +443,13 @@ typedef struct {
     PyObject *writers;
     Py_ssize_t streak;
     Py_ssize_t polling;
+    /* What the C parking path reads (Python fields of Waiting before): */
+    char closed;
+    char watching;       /* _watching: the io watcher is started */
+    PyObject *watcher;   /* _watcher: gevent's io watcher, or None */
+    PyObject *hub;
+    int receive_timeout; /* ms, as ZMQ_RCVTIMEO: -1 forever */
+    int send_timeout;
 } Gate;
 
 static PyTypeObject *deque_type = NULL;
@@ -458,6 +465,8 @@ static int
 gate_traverse(Gate *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->handle);
+    Py_VISIT(self->watcher);
+    Py_VISIT(self->hub);
     Py_VISIT(self->readers);
     Py_VISIT(self->writers);
     return 0;
@@ -467,6 +476,8 @@ static int
 gate_clear(Gate *self)
 {
     Py_CLEAR(self->handle);
+    Py_CLEAR(self->watcher);
+    Py_CLEAR(self->hub);
     Py_CLEAR(self->readers);
     Py_CLEAR(self->writers);
     return 0;
@@ -677,6 +688,343 @@ others_wait(Gate *gate, PyObject *other)
     return occupied(other) || gate->polling > 0;
 }
 
+/* -- Parked: one greenlet parked in a queue (gzmq._parking.Parked, in C) --------
+ *
+ * The same fields as the Python class, which the pure-Python core uses:
+ * the C parking path below makes them without a Python call, and the
+ * Python parking path (gzmq._parking, gzmq._handoff, gzmq._reservations)
+ * reads and writes them as it does the Python class's.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *glet;    /* the parked greenlet, while it is parked */
+    PyObject *copy;    /* a receiver's copy (True, False), None for others */
+    PyObject *message; /* what the hand-off received on its behalf */
+    char woken;
+    char expired;
+    char part;
+    char served;
+    char held;
+} Parked;
+
+static PyTypeObject ParkedType;
+static PyObject *switch_name, *resume_name;
+
+static int
+parked_traverse(Parked *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->glet);
+    Py_VISIT(self->copy);
+    Py_VISIT(self->message);
+    return 0;
+}
+
+static int
+parked_clear(Parked *self)
+{
+    Py_CLEAR(self->glet);
+    Py_CLEAR(self->copy);
+    Py_CLEAR(self->message);
+    return 0;
+}
+
+static void
+parked_dealloc(Parked *self)
+{
+    PyObject_GC_UnTrack(self);
+    parked_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Parked.resume(): switch back into the parked greenlet, if it is still parked. */
+static PyObject *
+parked_resume(Parked *self, PyObject *unused)
+{
+    if (self->glet == NULL || self->glet == Py_None)
+        Py_RETURN_NONE;
+    PyObject *glet = Py_NewRef(self->glet);
+    PyObject *result = PyObject_CallMethodNoArgs(glet, switch_name);
+    Py_DECREF(glet);
+    return result;
+}
+
+/* Parked.expire(): the call's deadline passed (a timer callback, in the hub). */
+static PyObject *
+parked_expire(Parked *self, PyObject *unused)
+{
+    self->expired = 1;
+    return parked_resume(self, NULL);
+}
+
+static PyMethodDef parked_methods[] = {
+    {"resume", (PyCFunction)parked_resume, METH_NOARGS,
+     "resume()\n--\n\nSwitch back into the parked greenlet, if it is still parked."},
+    {"expire", (PyCFunction)parked_expire, METH_NOARGS,
+     "expire()\n--\n\nThe call's deadline passed (a timer callback, in the hub)."},
+    {NULL},
+};
+
+static PyMemberDef parked_members[] = {
+    {"glet", T_OBJECT, offsetof(Parked, glet), 0, "the parked greenlet, while parked"},
+    {"copy", T_OBJECT, offsetof(Parked, copy), 0, "a receiver's copy (None for others)"},
+    {"message", T_OBJECT, offsetof(Parked, message), 0, "what the hand-off received for it"},
+    {"woken", T_BOOL, offsetof(Parked, woken), 0, "whether a wake-up is on its way"},
+    {"expired", T_BOOL, offsetof(Parked, expired), 0, "whether its deadline passed"},
+    {"part", T_BOOL, offsetof(Parked, part), 0, "a receiver of one frame"},
+    {"served", T_BOOL, offsetof(Parked, served), 0, "the hand-off took it out of its queue"},
+    {"held", T_BOOL, offsetof(Parked, held), 0, "only holds a message for the next receiver"},
+    {NULL},
+};
+
+static PyTypeObject ParkedType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gzmq._speedups.Parked",
+    .tp_doc = "One greenlet parked in a send or receive queue (gzmq._parking.Parked, in C).",
+    .tp_basicsize = sizeof(Parked),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_traverse = (traverseproc)parked_traverse,
+    .tp_clear = (inquiry)parked_clear,
+    .tp_dealloc = (destructor)parked_dealloc,
+    .tp_methods = parked_methods,
+    .tp_members = parked_members,
+};
+
+/* -- The parking path's common case, in C -------------------------------------
+ *
+ * A receive that got EAGAIN on the fast path, with no timeout, nobody else
+ * in the readers queue: park in the queue, switch to the hub, and return
+ * what the hand-off (gate_on_fd, or the Python one) received on this
+ * receiver's behalf.  Anything else -- a wake-up without a message (an error
+ * to meet, a close), a held message, a timeout -- is handed to the Python
+ * loop (Waiting.wait_parked) with the entry already queued, and an
+ * interruption (a kill, a gevent.Timeout) to Waiting.finish_wait, exactly as
+ * the Python loop's own ``finally`` would.
+ */
+
+static PyObject *append_name, *popleft_name, *start_watching_name, *stop_watching_name,
+    *wait_parked_name, *finish_wait_name, *took_part_name, *on_fd_slow_name,
+    *switch_into_name, *closed_error_name;
+static PyObject *getcurrent_function = NULL; /* greenlet.getcurrent */
+
+/* self._stop_watching() when nobody waits any more (served path of finish_wait). */
+static int
+stop_if_idle(Gate *gate)
+{
+    if (gate->closed || occupied(gate->readers) || occupied(gate->writers) || gate->polling)
+        return 0;
+    if (!gate->watching)
+        return 0;
+    return call_void(gate, stop_watching_name);
+}
+
+static PyObject *
+park_recv(Gate *gate, PyObject *copy, int part)
+{
+    Parked *entry = (Parked *)ParkedType.tp_alloc(&ParkedType, 0);
+    if (entry == NULL)
+        return NULL;
+    entry->copy = Py_NewRef(copy);
+    entry->part = (char)part;
+    PyObject *appended = PyObject_CallMethodOneArg(gate->readers, append_name,
+                                                   (PyObject *)entry);
+    if (appended == NULL) {
+        Py_DECREF(entry);
+        return NULL;
+    }
+    Py_DECREF(appended);
+    PyObject *result = NULL;
+    if (!gate->watching && call_void(gate, start_watching_name) < 0)
+        goto failed;
+    PyObject *current = PyObject_CallNoArgs(getcurrent_function);
+    if (current == NULL)
+        goto failed;
+    Py_XSETREF(entry->glet, current);
+    entry->woken = 0;
+    PyObject *hub = Py_NewRef(gate->hub);
+    PyObject *switched = PyObject_CallMethodNoArgs(hub, switch_name);
+    Py_DECREF(hub);
+    Py_CLEAR(entry->glet);
+    if (switched == NULL)
+        goto failed; /* interrupted: finish_wait hands its message on */
+    Py_DECREF(switched);
+    gate->streak = 0; /* the hub ran */
+    if (entry->message != NULL && entry->message != Py_None) {
+        result = entry->message;
+        entry->message = NULL;
+        gate->streak = 1;
+        if (stop_if_idle(gate) < 0)
+            Py_CLEAR(result);
+        Py_DECREF(entry);
+        return result;
+    }
+    /* Woken without a message: the Python loop takes it from here. */
+    {
+        PyObject *args[3] = {(PyObject *)entry, Py_None, Py_True};
+        result = call(gate, wait_parked_name, args, 3);
+    }
+    Py_DECREF(entry);
+    return result;
+
+failed:
+    {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyObject *done = call(gate, finish_wait_name, (PyObject **)&entry, 1);
+        if (done == NULL)
+            PyErr_WriteUnraisable((PyObject *)gate);
+        else
+            Py_DECREF(done);
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_DECREF(entry);
+    return NULL;
+}
+
+/* Whether the C parking path may take this wait (see park_recv). */
+static inline int
+may_park(Gate *gate)
+{
+    return gate->receive_timeout < 0 && !occupied(gate->readers) && gate->hub != NULL
+           && getcurrent_function != NULL;
+}
+
+/* -- The io watcher's callback, in C ---------------------------------------------
+ *
+ * gzmq._handoff.Handoff._on_fd's common case: only receivers of bytes wait
+ * (no sender, no poll), the head is a plain receiver: receive a message for
+ * each parked receiver in turn, first come first served, then switch into
+ * them one after the other (_deliver and _switch_into, in C).  Anything
+ * else goes to the Python callback (_on_fd_slow).
+ */
+
+static PyObject *
+deliver(Gate *gate)
+{
+    PyObject *served = PyList_New(0);
+    if (served == NULL)
+        return NULL;
+    PyObject *wake = NULL; /* a head to resume without a message (an error to meet) */
+    Py_ssize_t budget = Py_SIZE(gate->readers);
+    while (budget > 0 && Py_SIZE(gate->readers) > 0) {
+        PyObject *head = PySequence_GetItem(gate->readers, 0);
+        if (head == NULL)
+            goto failed;
+        Parked *entry = (Parked *)head;
+        if (Py_TYPE(head) != &ParkedType || entry->held || entry->glet == NULL
+            || entry->glet == Py_None || entry->copy != Py_True) {
+            Py_DECREF(head);
+            break; /* a held message, a frame-by-frame read, no-copy: not here */
+        }
+        if (gate->owner < 0) {
+            /* Closed, lent or forked: let the head meet that itself. */
+            if (!entry->woken) {
+                entry->woken = 1;
+                wake = head;
+            }
+            else
+                Py_DECREF(head);
+            break;
+        }
+        PyObject *message = entry->part ? receive_one(gate->pointer)
+                                        : receive_whole(gate->pointer);
+        if (message == NULL) {
+            Py_DECREF(head);
+            goto failed;
+        }
+        if (message == Py_None) { /* EAGAIN */
+            Py_DECREF(message);
+            Py_DECREF(head);
+            break;
+        }
+        if (PyLong_CheckExact(message)) { /* -errno */
+            Py_DECREF(message);
+            if (!entry->woken) {
+                entry->woken = 1;
+                wake = head;
+            }
+            else
+                Py_DECREF(head);
+            break;
+        }
+        PyObject *popped = PyObject_CallMethodNoArgs(gate->readers, popleft_name);
+        Py_XDECREF(popped);
+        if (popped == NULL) {
+            Py_DECREF(message);
+            Py_DECREF(head);
+            goto failed;
+        }
+        entry->served = 1;
+        int more = 0;
+        if (entry->part) {
+            more = PyTuple_GET_ITEM(message, 1) == Py_True;
+            PyObject *args[2] = {head, message};
+            PyObject *frame = call(gate, took_part_name, args, 2);
+            Py_DECREF(message);
+            if (frame == NULL) {
+                Py_DECREF(head);
+                goto failed;
+            }
+            message = frame;
+        }
+        Py_XSETREF(entry->message, message);
+        int appended = PyList_Append(served, head);
+        Py_DECREF(head);
+        if (appended < 0)
+            goto failed;
+        budget -= 1;
+        if (more)
+            break; /* its message keeps the head of the queue now */
+    }
+    {
+        /* _switch_into(served, wake): in Python, which handles an exception
+         * raised by a served greenlet (raw, its parent the hub) as it must. */
+        PyObject *args[2] = {served, wake != NULL ? wake : Py_None};
+        PyObject *done = call(gate, switch_into_name, args, 2);
+        Py_DECREF(served);
+        Py_XDECREF(wake);
+        return done;
+    }
+
+failed:
+    {
+        /* Hand over what was received, then let the error go on. */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyObject *args[2] = {served, wake != NULL ? wake : Py_None};
+        PyObject *done = call(gate, switch_into_name, args, 2);
+        if (done == NULL)
+            PyErr_WriteUnraisable((PyObject *)gate);
+        else
+            Py_DECREF(done);
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_DECREF(served);
+    Py_XDECREF(wake);
+    return NULL;
+}
+
+/* Gate.on_fd(): the io watcher fired (in the hub). */
+static PyObject *
+gate_on_fd(Gate *gate, PyObject *unused)
+{
+    if (!gate->closed && Py_SIZE(gate->readers) > 0 && !occupied(gate->writers)
+        && gate->polling == 0) {
+        PyObject *head = PySequence_GetItem(gate->readers, 0);
+        if (head == NULL)
+            return NULL;
+        int plain = Py_TYPE(head) == &ParkedType && !((Parked *)head)->held
+                    && ((Parked *)head)->copy == Py_True;
+        Py_DECREF(head);
+        if (plain)
+            /* Only receivers wait: trying to receive is the readiness check
+             * (it processes libzmq's commands as reading EVENTS would). */
+            return deliver(gate);
+    }
+    return call(gate, on_fd_slow_name, NULL, 0);
+}
+
 /* Gate.recv(timeout=None, copy=True), and Gate.recv_part(...) with ``part``. */
 static PyObject *
 gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy, int part)
@@ -726,6 +1074,8 @@ gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy, int part)
                 return fail_errno(gate, -code);
             if (once)
                 return fail_errno(gate, EAGAIN);
+            if (may_park(gate))
+                return park_recv(gate, Py_True, part);
             return wait_recv(gate, Py_None, Py_True, Py_True, part);
         }
     }
@@ -1002,6 +1352,9 @@ gate_try_send(Gate *self, PyObject *frames)
 }
 
 static PyMethodDef gate_methods[] = {
+    {"on_fd", (PyCFunction)gate_on_fd, METH_NOARGS,
+     "on_fd()\n--\n\nThe io watcher fired (in the hub): serve the parked receivers, or "
+     "hand over to _on_fd_slow()."},
     {"recv", (PyCFunction)(void (*)(void))gate_recv, METH_FASTCALL | METH_KEYWORDS,
      "recv(timeout=None, copy=True)\n--\n\nReceive one whole message, waiting cooperatively "
      "if it must (gzmq._fastpath.Gate.recv)."},
@@ -1028,6 +1381,12 @@ static PyMemberDef gate_members[] = {
     {"streak", T_PYSSIZET, offsetof(Gate, streak), 0, "completions without a hub switch"},
     {"polling", T_PYSSIZET, offsetof(Gate, polling), 0,
      "polls and readiness waits parked on the socket"},
+    {"closed", T_BOOL, offsetof(Gate, closed), 0, "whether the socket is closed"},
+    {"_watching", T_BOOL, offsetof(Gate, watching), 0, "whether the io watcher is started"},
+    {"_watcher", T_OBJECT, offsetof(Gate, watcher), 0, "gevent's io watcher on ZMQ_FD"},
+    {"hub", T_OBJECT, offsetof(Gate, hub), 0, "the owning thread's gevent hub"},
+    {"receive_timeout", T_INT, offsetof(Gate, receive_timeout), 0, "ms, as ZMQ_RCVTIMEO"},
+    {"send_timeout", T_INT, offsetof(Gate, send_timeout), 0, "ms, as ZMQ_SNDTIMEO"},
     {NULL},
 };
 
@@ -1309,12 +1668,13 @@ static PyTypeObject MethodType = {
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *deque, *recv_frames, *send_frames, *cost_of;
+    PyObject *deque, *recv_frames, *send_frames, *cost_of, *getcurrent;
     Py_ssize_t limit, large;
     int shift;
-    if (!PyArg_ParseTuple(args, "OninOOO:configure", &deque, &limit, &shift, &large,
-                          &recv_frames, &send_frames, &cost_of))
+    if (!PyArg_ParseTuple(args, "OninOOOO:configure", &deque, &limit, &shift, &large,
+                          &recv_frames, &send_frames, &cost_of, &getcurrent))
         return NULL;
+    Py_XSETREF(getcurrent_function, Py_NewRef(getcurrent));
     if (!PyType_Check(deque)) {
         PyErr_SetString(PyExc_TypeError, "configure() needs the deque type");
         return NULL;
@@ -1374,7 +1734,8 @@ intern(PyObject **slot, const char *text)
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&GateType) < 0 || PyType_Ready(&MethodType) < 0)
+    if (PyType_Ready(&GateType) < 0 || PyType_Ready(&MethodType) < 0
+        || PyType_Ready(&ParkedType) < 0)
         return NULL;
     if (held_lock == NULL && (held_lock = PyThread_allocate_lock()) == NULL) {
         PyErr_NoMemory();
@@ -1391,7 +1752,17 @@ PyInit__speedups(void)
         || intern(&socket_name, "socket") < 0 || intern(&waiting_name, "_waiting") < 0
         || intern(&timeout_name, "timeout") < 0 || intern(&copy_name, "copy") < 0
         || intern(&g_name, "_g") < 0 || intern(&sstash_name, "sstash") < 0
-        || intern(&waiting_slot_name, "waiting") < 0)
+        || intern(&waiting_slot_name, "waiting") < 0 || intern(&switch_name, "switch") < 0
+        || intern(&resume_name, "resume") < 0 || intern(&append_name, "append") < 0
+        || intern(&popleft_name, "popleft") < 0
+        || intern(&start_watching_name, "_start_watching") < 0
+        || intern(&stop_watching_name, "_stop_watching") < 0
+        || intern(&wait_parked_name, "wait_parked") < 0
+        || intern(&finish_wait_name, "finish_wait") < 0
+        || intern(&took_part_name, "_took_part") < 0
+        || intern(&on_fd_slow_name, "_on_fd_slow") < 0
+        || intern(&switch_into_name, "_switch_into") < 0
+        || intern(&closed_error_name, "closed_error") < 0)
         return NULL;
     if ((zero = PyLong_FromLong(0)) == NULL)
         return NULL;
@@ -1401,6 +1772,12 @@ PyInit__speedups(void)
     Py_INCREF(&GateType);
     if (PyModule_AddObject(module, "Gate", (PyObject *)&GateType) < 0) {
         Py_DECREF(&GateType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&ParkedType);
+    if (PyModule_AddObject(module, "Parked", (PyObject *)&ParkedType) < 0) {
+        Py_DECREF(&ParkedType);
         Py_DECREF(module);
         return NULL;
     }

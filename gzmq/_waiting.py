@@ -96,24 +96,19 @@ class Waiting(Reservations, Parking, Handoff, Ownership, _native.Gate):
         "_delivery",
         "_held",
         "_signaler",
-        "_watcher",
-        "_watching",
-        "closed",
         "describe",
         "held_frames",
         "holder",
-        "hub",
         "kind",
         "movable",
         "pid",
         "poll_in",
         "poll_out",
-        "receive_timeout",
-        "send_timeout",
         "socket",
     )
-    # handle, owner, readers, writers, polling and streak are fields of the
-    # Gate base (C fields with the accelerator, read by its fast paths).
+    # handle, owner, readers, writers, polling, streak, closed, hub, _watcher,
+    # _watching, receive_timeout and send_timeout are fields of the Gate base
+    # (C fields with the accelerator, read by its fast and parking paths).
 
     def __init__(self, socket: zmq.Socket[Any], movable: bool = False) -> None:
         self.socket = socket

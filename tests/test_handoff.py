@@ -136,15 +136,15 @@ def test_served_receiver_may_take_the_fast_path(
     """A receiver served by the hand-off, with no one waiting, receives on without parking."""
     pull, push = _pull_push(context, "inproc://handoff-fast")
     parks = []
-    original = Waiting.wait_recv
+    original = Waiting._start_watching
 
-    def counting_wait(self: Waiting, *args: Any, **kwargs: Any) -> Any:
-        # The slow path: entered only when the fast path may not complete.
+    def counting_start(self: Waiting) -> None:
+        # Every park starts the watcher (it stops once nobody waits).
         if self is pull._waiting:
-            parks.append(args)
-        return original(self, *args, **kwargs)
+            parks.append(self)
+        original(self)
 
-    monkeypatch.setattr(Waiting, "wait_recv", counting_wait)
+    monkeypatch.setattr(Waiting, "_start_watching", counting_start)
     received: list[int] = []
 
     def receive() -> None:
