@@ -1,4 +1,4 @@
-"""Command line: run seeds in one mode and print one JSON report.
+"""Command line: run seeds in one mode, printing JSON lines: the run, then one report per seed.
 
     cd tests && python -m differential --mode c --seed 7
     cd tests && python -m differential --mode pure --seeds 0-99
@@ -26,7 +26,7 @@ def seed_list(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the seeds; print the JSON report on stdout."""
+    """Run the seeds; print the JSON lines on stdout."""
     parser = argparse.ArgumentParser(prog="python -m differential", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("c", "pure"), required=True)
@@ -50,11 +50,18 @@ def main(argv: list[str] | None = None) -> int:
 
         why = getattr(gzmq, "accelerator_reason", None)
         parser.exit(2, f"mode {args.mode}, but gzmq.accelerated is {accelerated()} ({why})\n")
-    reports = [run_seed(seed) for seed in seeds]
-    json.dump({"mode": args.mode, "accelerated": accelerated(), "reports": reports},
-              sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0 if all(report["ok"] for report in reports) else 1
+    _line({"mode": args.mode, "accelerated": accelerated(), "seeds": seeds})
+    ok = True
+    for seed in seeds:
+        report = run_seed(seed)
+        ok = ok and report["ok"]
+        _line(report)  # at once: if a seed crashes the interpreter, the others are known
+    return 0 if ok else 1
+
+
+def _line(data: object) -> None:
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
