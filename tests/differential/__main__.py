@@ -40,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "pure":
         os.environ["GZMQ_PURE_PYTHON"] = "1"
     from .plan import describe, generate
-    from .runner import accelerated, run_seed
 
     if args.plan:
         json.dump([describe(generate(seed)) for seed in seeds], sys.stdout, indent=1)
         return 0
+    from .runner import accelerated, run_seed
+
     if accelerated() != (args.mode == "c"):
         import gzmq
 
