@@ -26,7 +26,7 @@ import zmq
 
 from gzmq import _native
 from gzmq._fastpath import recv_frames
-from gzmq._parking import Parked, wake_all
+from gzmq._parking import Parked, first_waiting, wake_all
 
 __all__ = ["Handoff"]
 
@@ -175,8 +175,13 @@ class Handoff:
         try:
             while budget and readers:
                 head = readers[0]
-                if head.__class__ is not Parked or head.held or head.glet is None:
-                    break  # a held message, a frame-by-frame read, an interrupted receiver
+                if head.held:
+                    # A message held for the next receiver: the first one waiting
+                    # behind it takes it itself (wait_parked).
+                    wake = first_waiting(readers)
+                    break
+                if head.__class__ is not Parked or head.glet is None:
+                    break  # a frame-by-frame read, an interrupted receiver (it re-checks)
                 if self.owner < 0:
                     # Closed, lent or forked: let the head meet that itself.
                     if not head.woken:
@@ -233,8 +238,8 @@ class Handoff:
                     run_callback(later.resume)
                 if wake is not None:
                     run_callback(wake.resume)
-                if (self.writers or self.polling) and not self.closed:
-                    run_callback(self.refresh)
+                if not self.closed and (self.readers or self.writers or self.polling):
+                    run_callback(self.refresh)  # the pass ended early: re-check everyone
                 raise
         if wake is not None:
             wake.resume()

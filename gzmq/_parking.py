@@ -34,7 +34,7 @@ from gzmq._timeouts import check_seconds
 if TYPE_CHECKING:
     from gzmq.errors import SocketClosedError
 
-__all__ = ["FOREVER", "Parked", "Parking", "as_copy", "wake_all"]
+__all__ = ["FOREVER", "Parked", "Parking", "as_copy", "first_waiting", "wake_all"]
 
 _POLLIN = int(zmq.POLLIN)
 _POLLOUT = int(zmq.POLLOUT)
@@ -437,6 +437,10 @@ class Parking:
             index += 1  # after messages held before it
         readers.insert(index, held)
         self._held += 1
+        if index == 0:
+            waiter = first_waiting(readers)  # a receiver parked behind it takes it
+            if waiter is not None:
+                self.hub.loop.run_callback(waiter.resume)
         if self.poll_in:
             wake_all(self.poll_in, self.hub.loop.run_callback)
 
@@ -487,6 +491,19 @@ class Parking:
             self.unwatch(entry)
             if not self.closed and (self.readers or self.writers or self.polling):
                 self.refresh()  # the last EVENTS read may have taken another's edge
+
+
+def first_waiting(readers: deque[Any]) -> Parked | None:
+    """The first receiver parked behind the held messages at the head of ``readers``, marked
+    woken (None if there is none to wake)."""
+    for entry in readers:
+        if entry.held:
+            continue
+        if entry.__class__ is Parked and entry.glet is not None and not entry.woken:
+            entry.woken = True
+            return entry
+        return None
+    return None
 
 
 def wake_all(entries: list[Any], run_callback: Any) -> None:

@@ -222,10 +222,6 @@ class Reservations:
         readers = self.readers
         return bool(readers) and readers[0].__class__ is ReadReservation and readers[0].mine()
 
-    def holds_rest(self) -> bool:
-        """Whether the rest of the calling greenlet's open message was taken out of libzmq."""
-        return self.reading() and self.readers[0].rest is not None
-
     def _took_part(self, entry: Parked, message: Any) -> Any:
         """A ``part`` receiver got ``(frame, more)``: keep the head for it if more follow."""
         frame, more = message

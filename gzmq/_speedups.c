@@ -805,7 +805,7 @@ static PyTypeObject ParkedType = {
 
 static PyObject *append_name, *popleft_name, *start_watching_name, *stop_watching_name,
     *wait_parked_name, *finish_wait_name, *took_part_name, *on_fd_slow_name,
-    *switch_into_name, *closed_error_name;
+    *switch_into_name, *closed_error_name, *deliver_name;
 static PyObject *getcurrent_function = NULL; /* greenlet.getcurrent */
 
 /* self._stop_watching() when nobody waits any more (served path of finish_wait). */
@@ -906,6 +906,7 @@ deliver(Gate *gate)
     if (served == NULL)
         return NULL;
     PyObject *wake = NULL; /* a head to resume without a message (an error to meet) */
+    int rest = 0;          /* stopped at a receiver this loop does not serve */
     Py_ssize_t budget = Py_SIZE(gate->readers);
     while (budget > 0 && Py_SIZE(gate->readers) > 0) {
         PyObject *head = PySequence_GetItem(gate->readers, 0);
@@ -915,7 +916,8 @@ deliver(Gate *gate)
         if (Py_TYPE(head) != &ParkedType || entry->held || entry->glet == NULL
             || entry->glet == Py_None || entry->copy != Py_True) {
             Py_DECREF(head);
-            break; /* a held message, a frame-by-frame read, no-copy: not here */
+            rest = 1; /* a held message, an open read, no-copy: Python's _deliver */
+            break;
         }
         if (gate->owner < 0) {
             /* Closed, lent or forked: let the head meet that itself. */
@@ -984,6 +986,12 @@ deliver(Gate *gate)
         PyObject *done = call(gate, switch_into_name, args, 2);
         Py_DECREF(served);
         Py_XDECREF(wake);
+        if (done != NULL && rest && !gate->closed && Py_SIZE(gate->readers) > 0) {
+            /* The receives here may have consumed the edge the receivers
+             * behind wait for: the Python hand-off serves them now. */
+            Py_DECREF(done);
+            done = call(gate, deliver_name, NULL, 0);
+        }
         return done;
     }
 
@@ -1761,6 +1769,7 @@ PyInit__speedups(void)
         || intern(&finish_wait_name, "finish_wait") < 0
         || intern(&took_part_name, "_took_part") < 0
         || intern(&on_fd_slow_name, "_on_fd_slow") < 0
+        || intern(&deliver_name, "_deliver") < 0
         || intern(&switch_into_name, "_switch_into") < 0
         || intern(&closed_error_name, "closed_error") < 0)
         return NULL;

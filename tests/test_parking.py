@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any
 
 import gevent
 import pytest
@@ -230,3 +231,34 @@ def test_a_message_received_when_the_recheck_fails_is_kept(
     monkeypatch.setattr(Waiting, "refresh", original)
     assert dealer.recv(timeout=PROMPTLY) == [b"kept"]
     parked.kill()
+
+
+# -- receivers of different kinds parked on one socket --------------------------------
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc", "inproc"])
+def test_a_no_copy_receiver_parked_behind_a_copying_one_is_served(
+    transport: str, context: gzmq.Context, tmp_path: Any
+) -> None:
+    """recv() parked first and recv(copy=False) parked behind it: one wake-up that serves
+    the first still serves the second (the hand-off never stops at a receiver it cannot
+    serve itself without passing it on)."""
+    address = {"tcp": "tcp://127.0.0.1:*", "ipc": f"ipc://{tmp_path}/kinds.ipc",
+               "inproc": "inproc://kinds"}[transport]
+    pull = gzmq.Pull(context=context, linger=0)
+    push = gzmq.Push(context=context, linger=0)
+    pull.bind(address)
+    push.connect(pull.last_endpoint)
+    got: dict[str, bytes] = {}
+
+    def receive(name: str, copy: bool) -> None:
+        frames = pull.recv(copy=copy)
+        got[name] = frames[0] if copy else frames[0].bytes
+
+    receivers = [gevent.spawn(receive, "copy", True), gevent.spawn(receive, "frame", False)]
+    gevent.sleep(0.01)
+    assert len(pull._waiting.readers) == 2, "the two receivers did not both park"
+    push.send(b"1")
+    push.send(b"2")
+    gevent.joinall(receivers, timeout=PROMPTLY)
+    assert got == {"copy": b"1", "frame": b"2"}, "a parked receiver was left waiting"

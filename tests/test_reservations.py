@@ -347,3 +347,56 @@ def test_writable_is_false_for_others_while_a_message_is_open(green: Any) -> Non
     assert seen == [0]
     push.send(b"closed")
     assert pull.recv_multipart() == [b"open", b"closed"]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc", "inproc"])
+def test_rcvmore_answers_for_the_calling_greenlet(
+    transport: str, green: Any, tmp_path: Any
+) -> None:
+    """Two greenlets reading frame by frame, served in one hand-off pass (a one-frame
+    message, then a multipart one): RCVMORE tells each about its own message, never the
+    other's, so neither reads past the end of its message into the other's."""
+    address = {"tcp": "tcp://127.0.0.1:*", "ipc": f"ipc://{tmp_path}/more.ipc",
+               "inproc": "inproc://more"}[transport]
+    push, pull = _pair(green, address, hwm=100)
+    got: dict[str, list[bytes]] = {}
+
+    def read(name: str) -> None:
+        frames = [pull.recv()]
+        while pull.rcvmore:
+            frames.append(pull.recv())
+        got[name] = frames
+
+    readers = [gevent.spawn(read, name) for name in ("first", "second")]
+    gevent.sleep(0.01)
+    assert len(pull._g.waiting.readers) == 2, "the two readers did not both park"
+    push.send(b"one")
+    push.send_multipart([b"two-a", b"two-b"])
+    gevent.joinall(readers, timeout=PROMPTLY)
+    assert got == {"first": [b"one"], "second": [b"two-a", b"two-b"]}
+
+
+def test_a_frame_by_frame_receiver_parked_behind_a_held_message_takes_it(green: Any) -> None:
+    """A message held for the next receiver while a frame-by-frame receiver is parked behind
+    it: that receiver is woken and takes it, without waiting for another message."""
+    push, pull = _pair(green, "inproc://held-behind", hwm=100)
+    got: list[bytes] = []
+    victim: Any = None
+
+    def killer() -> None:
+        pull.recv()
+        assert victim is not None
+        victim.parent = greenlet.getcurrent()
+        victim.throw(gevent.GreenletExit)  # synchronous, inside the hand-off
+
+    first = gevent.spawn(killer)
+    gevent.sleep(0)
+    victim = gevent.spawn_raw(pull.recv)
+    gevent.sleep(0)
+    behind = gevent.spawn(lambda: got.append(pull.recv()))
+    gevent.sleep(0.01)
+    push.send(b"one")
+    push.send(b"held")
+    behind.join(PROMPTLY)
+    first.join(PROMPTLY)
+    assert got == [b"held"], "the receiver behind the held message was left parked"

@@ -8,12 +8,13 @@ that gets EAGAIN waits in the socket's :class:`~gzmq._waiting.Waiting`
 ``close()``).
 
 Frame-by-frame use (``send(a, SNDMORE); send(b)``, ``recv()`` then
-``RCVMORE``) never interleaves messages of different greenlets: the frames a
-greenlet sends with SNDMORE are kept until its last frame and then sent as
-one message; a multipart message is taken from libzmq whole and handed to the
-greenlet that started reading it frame by frame, ``RCVMORE`` answering for
-that greenlet.  So other greenlets never wait for a half-finished message,
-and a message is never half-sent.
+``RCVMORE``) never interleaves messages of different greenlets: a send waits
+at its first frame, as libzmq's does, then keeps the head of the send queue
+and the frames until its last one, and sends them as one message; a
+``recv()`` that gets a first frame with more to come keeps the head of the
+receive queue, the rest staying in libzmq for that greenlet, ``RCVMORE``
+answering for it (see gzmq._reservations).  So a message is never half-sent
+and never split between greenlets.
 """
 
 from __future__ import annotations
@@ -191,8 +192,10 @@ class Socket(_OriginalSocket[_Received_co]):
         """Get a socket option.
 
         EVENTS is the core's readiness: reading it loses no wake-up of a
-        parked greenlet.  RCVMORE is libzmq's (a message received frame by
-        frame stays in libzmq until its frames are asked for).
+        parked greenlet.  RCVMORE answers for the calling greenlet's own
+        message (1 while it reads one frame by frame and more frames are its):
+        libzmq's answers for the socket's last frame, which may be another
+        greenlet's, received for it by the hand-off.
         """
         state: State | None = self.__dict__.get("_g")
         if state is None:
@@ -202,9 +205,9 @@ class Socket(_OriginalSocket[_Received_co]):
             if waiting.owner != _get_ident():
                 waiting.wrong_owner()  # closed, lent, forked, or another thread's (adopts if idle)
             return waiting.readiness()
-        if option == _RCVMORE and state.waiting.holds_rest():
-            return 1  # the rest of this greenlet's message was held out of libzmq
         self._check_free()
+        if option == _RCVMORE and not state.waiting.closed:
+            return int(state.waiting.reading())
         return _get(self, option)
 
     getsockopt = get
