@@ -890,6 +890,28 @@ may_park(Gate *gate)
            && getcurrent_function != NULL;
 }
 
+/* Whether a receive of a whole message may park in C behind the receivers
+ * already queued (first come first served: it must not try to receive before
+ * them).  Only behind a plain parked receiver: a held message at the head is
+ * the caller's to take, and another greenlet's open frame-by-frame message
+ * needs its death watched (Python's wait_parked does both). */
+static inline int
+may_park_behind(Gate *gate)
+{
+    if (gate->receive_timeout >= 0 || gate->hub == NULL || getcurrent_function == NULL
+        || gate->readers == NULL || Py_TYPE(gate->readers) != deque_type
+        || Py_SIZE(gate->readers) == 0)
+        return 0;
+    PyObject *head = PySequence_GetItem(gate->readers, 0);
+    if (head == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int plain = Py_TYPE(head) == &ParkedType && !((Parked *)head)->held;
+    Py_DECREF(head);
+    return plain;
+}
+
 /* -- The io watcher's callback, in C ---------------------------------------------
  *
  * gzmq._handoff.Handoff._on_fd's common case: only receivers of bytes wait
@@ -1087,6 +1109,11 @@ gate_recv_impl(Gate *gate, PyObject *timeout, PyObject *copy, int part)
             return wait_recv(gate, Py_None, Py_True, Py_True, part);
         }
     }
+    else if (copy == Py_True && timeout == Py_None && !part && may_park_behind(gate)
+             && owned(gate, &handle))
+        /* Others wait first: park behind them (the hub runs, so the fairness
+         * budget is kept). */
+        return park_recv(gate, Py_True, 0);
     return wait_recv(gate, timeout, copy, Py_False, part);
 }
 

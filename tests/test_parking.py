@@ -262,3 +262,69 @@ def test_a_no_copy_receiver_parked_behind_a_copying_one_is_served(
     push.send(b"2")
     gevent.joinall(receivers, timeout=PROMPTLY)
     assert got == {"copy": b"1", "frame": b"2"}, "a parked receiver was left waiting"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kinds", ["waiting", "with-timeouts"])
+@pytest.mark.parametrize("transport", ["tcp", "ipc", "inproc"])
+def test_receivers_of_every_kind_queued_behind_one_another_get_each_message_once(
+    kinds: str, transport: str, context: gzmq.Context, tmp_path: Any
+) -> None:
+    """Thirty receivers of mixed kinds (recv(), recv(copy=False), iteration; and with
+    timeouts, recv(timeout=) and recv() under a gevent.Timeout) queue on one PULL while
+    two senders send bursts: every message arrives exactly once, none is left behind.
+    ("waiting": no receiver ever wakes by itself, so a lost wake-up strands messages.)"""
+    import random
+
+    address = {"tcp": "tcp://127.0.0.1:*", "ipc": f"ipc://{tmp_path}/every.ipc",
+               "inproc": "inproc://every-kind"}[transport]
+    pull = gzmq.Pull(context=context, linger=0, receive_high_water_mark=7)
+    pull.bind(address)
+    pushes = [gzmq.Push(context=context, linger=0, send_high_water_mark=5) for _ in range(2)]
+    for push in pushes:
+        push.connect(pull.last_endpoint)
+    received: list[bytes] = []
+    total = 3000
+
+    def receiver(number: int) -> None:
+        local = random.Random(number)
+        kind = number % 5 if kinds == "with-timeouts" else (0, 1, 3)[number % 3]
+        if kind == 3:
+            for message in pull:
+                received.append(message[0])
+            return
+        while True:
+            try:
+                if kind == 0:
+                    message = pull.recv()
+                elif kind == 1:
+                    message = [frame.bytes for frame in pull.recv(copy=False)]
+                elif kind == 2:
+                    message = pull.recv(timeout=local.choice([0, 0.001, 0.005]))
+                else:
+                    with gevent.Timeout(local.uniform(0.0005, 0.003)):
+                        message = pull.recv()
+            except (zmq.Again, gevent.Timeout):
+                continue
+            except gzmq.SocketClosedError:
+                return
+            received.append(message[0])
+
+    def sender(number: int, push: gzmq.Push) -> None:
+        local = random.Random(1000 + number)
+        for seq in range(total // 2):
+            push.send(b"%d.%d" % (number, seq))
+            if local.random() < 0.02:
+                gevent.sleep(local.uniform(0, 0.002))
+
+    receivers = [gevent.spawn(receiver, number) for number in range(30)]
+    senders = [gevent.spawn(sender, number, push) for number, push in enumerate(pushes)]
+    gevent.joinall(senders, timeout=60, raise_error=True)
+    deadline = time.monotonic() + 30
+    while len(received) < total and time.monotonic() < deadline:
+        gevent.sleep(0.01)
+    pull.close()
+    gevent.joinall(receivers, timeout=10, raise_error=True)
+    assert all(glet.dead for glet in receivers), "a receiver is still parked after close()"
+    assert len(received) == len(set(received)), "a message arrived twice"
+    assert len(received) == total, f"{total - len(received)} messages were lost"
