@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,14 @@ def test_api_reference_documents_every_public_name() -> None:
         if f"gzmq.green.{name}" not in documented:
             missing.append(f"gzmq.green.{name}")
     assert not missing, f"not in the API reference (docs/api/*.rst): {missing}"
+
+
+def test_readme_figures_come_from_the_recorded_runs() -> None:
+    """README.md's comparison row and performance tables are what docs/generate_figures.py
+    writes from docs/figures/*.json (one run of gzmq bench, one of --instructions)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "docs" / "generate_figures.py"), "--check"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
