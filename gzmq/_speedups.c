@@ -161,10 +161,10 @@ static PyThread_type_lock held_lock = NULL;
 static long inflight = 0;
 /* Set once a socket closes with large frames in flight: release_later()
  * then signals release_fd, an eventfd a hub watches (see gzmq._native). */
-static volatile int release_wanted = 0;
+static int release_wanted = 0; /* accessed with __atomic builtins only */
 static int release_fd = -1;
 static held_t *held_list = NULL;
-static volatile int held_any = 0;
+static int held_any = 0; /* accessed with __atomic builtins only */
 
 static void
 release_later(void *data, void *hint)
@@ -173,10 +173,14 @@ release_later(void *data, void *hint)
     PyThread_acquire_lock(held_lock, WAIT_LOCK);
     node->next = held_list;
     held_list = node;
-    held_any = 1;
+    __atomic_store_n(&held_any, 1, __ATOMIC_SEQ_CST);
     PyThread_release_lock(held_lock);
+    /* Sequentially consistent with want_release(): either it sees this
+     * node (held_any, inflight) or this call sees release_wanted and
+     * signals; a plain flag let both miss on x86 (a store then a load may
+     * pass each other), and the frames stayed until some later call. */
     __atomic_sub_fetch(&inflight, 1, __ATOMIC_SEQ_CST);
-    if (release_wanted && release_fd >= 0) {
+    if (__atomic_load_n(&release_wanted, __ATOMIC_SEQ_CST) && release_fd >= 0) {
         /* A socket with large frames in flight was closed: wake the hub
          * watching release_fd, so that the reference is dropped without
          * waiting for another call here (write needs no GIL). */
@@ -186,16 +190,14 @@ release_later(void *data, void *hint)
     }
 }
 
-/* Drop the references libzmq has finished with (the GIL is held). */
+/* Drop the references on the list (the GIL is held). */
 static void
-release_pending(void)
+drain_held(void)
 {
-    if (!held_any)
-        return; /* a stale read only delays the release to the next call */
     PyThread_acquire_lock(held_lock, WAIT_LOCK);
     held_t *node = held_list;
     held_list = NULL;
-    held_any = 0;
+    __atomic_store_n(&held_any, 0, __ATOMIC_SEQ_CST);
     PyThread_release_lock(held_lock);
     while (node != NULL) {
         held_t *next = node->next;
@@ -203,8 +205,21 @@ release_pending(void)
         PyMem_RawFree(node);
         node = next;
     }
-    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)
-        release_wanted = 0;
+}
+
+/* Drop the references libzmq has finished with (the GIL is held). */
+static void
+release_pending(void)
+{
+    if (!__atomic_load_n(&held_any, __ATOMIC_SEQ_CST))
+        return; /* in the hot path, a stale read only delays the release to the next call */
+    drain_held();
+    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0) {
+        /* release_later() puts a node on the list before it counts it
+         * down: the nodes of the counts seen here are all on it now. */
+        drain_held();
+        __atomic_store_n(&release_wanted, 0, __ATOMIC_SEQ_CST);
+    }
 }
 
 static PyObject *
@@ -221,13 +236,19 @@ static PyObject *
 want_release(PyObject *module, PyObject *unused)
 {
     release_pending();
-    if (release_fd < 0 || __atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0)
+    if (release_fd < 0)
         return PyLong_FromLong(-1);
-    release_wanted = 1;
-    /* Frames released between the count and the flag did not signal. */
+    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0) {
+        drain_held(); /* the nodes of the counts seen (see release_pending) */
+        return PyLong_FromLong(-1);
+    }
+    __atomic_store_n(&release_wanted, 1, __ATOMIC_SEQ_CST);
+    /* Frames released before release_later() could see the flag did not
+     * signal: they are on the list now (see release_later). */
     release_pending();
     if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) == 0) {
-        release_wanted = 0;
+        drain_held();
+        __atomic_store_n(&release_wanted, 0, __ATOMIC_SEQ_CST);
         return PyLong_FromLong(-1);
     }
     return PyLong_FromLong(release_fd);
@@ -244,7 +265,13 @@ on_release(PyObject *module, PyObject *unused)
         (void)got;
     }
     release_pending();
-    return PyBool_FromLong(__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) != 0);
+    if (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST) != 0)
+        Py_RETURN_TRUE;
+    /* Nothing is in flight: the last releases' nodes are on the list (each
+     * goes on before its count goes down), even if release_pending() above
+     * took the list before they got there. */
+    drain_held();
+    Py_RETURN_FALSE;
 }
 
 /* In a forked child: the lock may have been held by a thread that is gone. */
