@@ -294,8 +294,18 @@ def test_no_libzmq_call_on_a_socket_closed_during_the_fairness_yield() -> None:
         env=env, capture_output=True, text=True, timeout=230,
     )
     assert "received 512" in result.stdout, result.stdout + result.stderr[-2000:]
-    in_libzmq = [record for record in _invalid_accesses(result.stderr) if "libzmq" in record]
+    in_libzmq = [
+        record for record in _invalid_accesses(result.stderr) if _on_a_freed_socket(record)
+    ]
     assert not in_libzmq, "libzmq was called on a freed socket:\n" + in_libzmq[0][:3000]
+
+
+def _on_a_freed_socket(record: str) -> bool:
+    """Whether an invalid access is libzmq's, in memory that libzmq itself freed (a closed
+    socket's).  pyzmq 26.4's bind() lets libzmq read an address string that pyzmq already
+    freed: that one is pyzmq's, and not what this test is about."""
+    accessed, _, freed = record.partition(" free'd")
+    return "libzmq" in accessed and "libzmq" in freed
 
 
 def _invalid_accesses(report: str) -> list[str]:
