@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gzmq.bench._table import number
+from gzmq.bench._table import Notes, number
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"
@@ -40,19 +40,7 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-class _Notes:
-    """Numbered footnotes, one per distinct text."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def mark(self, text: str) -> str:
-        if text not in self.texts:
-            self.texts.append(text)
-        return f"[{self.texts.index(text) + 1}]"
-
-
-def _cell(value: dict[str, Any] | None, unit: str, notes: _Notes) -> str:
+def _cell(value: dict[str, Any] | None, unit: str, notes: Notes) -> str:
     if value is None:
         return ""
     median = value["median"]
@@ -87,7 +75,7 @@ def _machine(run: dict[str, Any]) -> str:
 
 def timed_table(run: dict[str, Any]) -> list[str]:
     """The medians of ``gzmq bench``, with ratios and targets, as Markdown lines."""
-    notes = _Notes()
+    notes = Notes()
     head = [*IMPLS.values(), "gzmq / pyzmq", "gzmq / zmq.green"]
     lines = [
         f"Medians of {run['repeat']} rounds of `{run['command']}` ({run['seconds']:.0f} s) on "

@@ -917,6 +917,21 @@ may_park(Gate *gate)
            && getcurrent_function != NULL;
 }
 
+/* Whether the head of the (non-empty) readers queue is a receiver parked in
+ * the C way with no held message, and with ``copying``, one of bytes: 1, 0,
+ * or -1 with an exception. */
+static int
+plain_head(Gate *gate, int copying)
+{
+    PyObject *head = PySequence_GetItem(gate->readers, 0);
+    if (head == NULL)
+        return -1;
+    int plain = Py_TYPE(head) == &ParkedType && !((Parked *)head)->held
+                && (!copying || ((Parked *)head)->copy == Py_True);
+    Py_DECREF(head);
+    return plain;
+}
+
 /* Whether a receive of a whole message may park in C behind the receivers
  * already queued (first come first served: it must not try to receive before
  * them).  Only behind a plain parked receiver: a held message at the head is
@@ -929,13 +944,11 @@ may_park_behind(Gate *gate)
         || gate->readers == NULL || Py_TYPE(gate->readers) != deque_type
         || Py_SIZE(gate->readers) == 0)
         return 0;
-    PyObject *head = PySequence_GetItem(gate->readers, 0);
-    if (head == NULL) {
+    int plain = plain_head(gate, 0);
+    if (plain < 0) {
         PyErr_Clear();
         return 0;
     }
-    int plain = Py_TYPE(head) == &ParkedType && !((Parked *)head)->held;
-    Py_DECREF(head);
     return plain;
 }
 
@@ -1068,12 +1081,9 @@ gate_on_fd(Gate *gate, PyObject *unused)
 {
     if (!gate->closed && Py_SIZE(gate->readers) > 0 && !occupied(gate->writers)
         && gate->polling == 0) {
-        PyObject *head = PySequence_GetItem(gate->readers, 0);
-        if (head == NULL)
+        int plain = plain_head(gate, 1);
+        if (plain < 0)
             return NULL;
-        int plain = Py_TYPE(head) == &ParkedType && !((Parked *)head)->held
-                    && ((Parked *)head)->copy == Py_True;
-        Py_DECREF(head);
         if (plain)
             /* Only receivers wait: trying to receive is the readiness check
              * (it processes libzmq's commands as reading EVENTS would). */

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gzmq.bench._harness import Report, Row
 from gzmq.bench._model import IMPLS, Outcome
 
-__all__ = ["render"]
+__all__ = ["Notes", "number", "render"]
 
 _FAILURE_WORDS = {"unsupported": "n/a", "hung": "hung", "crashed": "crashed", "error": "error"}
 
@@ -23,7 +23,7 @@ def number(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
-class _Notes:
+class Notes:
     """Numbered footnotes, one per distinct text."""
 
     def __init__(self) -> None:
@@ -35,7 +35,7 @@ class _Notes:
         return f"[{self.texts.index(text) + 1}]"
 
 
-def _cell(outcome: Outcome, row: Row, notes: _Notes) -> str:
+def _cell(outcome: Outcome, row: Row, notes: Notes) -> str:
     value = outcome.median(row.metric.key)
     if not outcome.failures:
         return "-" if value is None else number(value, row.metric.unit)
@@ -63,7 +63,7 @@ def _targets(report: Report, row: Row) -> str:
 
 def render(report: Report, markdown: bool = False) -> str:
     """The table of medians and ratios, footnotes, and what it was measured on."""
-    notes = _Notes()
+    notes = Notes()
     others = [impl for impl in IMPLS if impl != "gzmq"][:2]
     header = ["case", *IMPLS, *(f"gzmq/{impl}" for impl in others), "target"]
     lines = [header]
